@@ -1,0 +1,357 @@
+"""The Wix Data Mover REST API over one pooled httpx client: auth, retries, errors as sentences.
+
+Knows nothing of MCP. Every failure is a WixApiError whose text says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Self, cast
+
+import anyio
+import httpx
+
+from . import __version__
+from .config import API_KEYS_URL, GUID_EXAMPLE, Settings, is_guid
+from .models import ErrorBody, ErrorDetails, parse_leniently
+from .text import quote
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BODY_BYTES = 4 * 1024 * 1024
+PERMISSION = '"Data Mover Manage Jobs" (SCOPE.DC-DATA.MANAGE_MOVEMENT_JOBS)'
+
+
+class WixApiError(Exception):
+    """A call to Wix failed. The text is a sentence for the model and the person behind it."""
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None):
+        self.status = status
+        self.request_id = request_id
+        self.message = message
+        super().__init__(message + (f" (Wix request id {request_id})" if request_id else ""))
+
+    def after_attempts(self, attempts: int) -> WixApiError:
+        if attempts < 2:
+            return self
+        message = f"{self.message} Gave up after {attempts} attempts."
+        return WixApiError(message, status=self.status, request_id=self.request_id)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    first_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 10.0
+    deadline: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential with jitter: half fixed, half random, so clients spread out."""
+        ceiling = min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def create_http_client(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    headers = {"user-agent": f"wix-data-mover-mcp/{__version__}", "accept": "application/json"}
+    if settings.api_key is not None:
+        headers["authorization"] = settings.api_key.get_secret_value()
+    if settings.site_id:
+        headers["wix-site-id"] = settings.site_id
+    elif settings.account_id:
+        headers["wix-account-id"] = settings.account_id
+    return httpx.AsyncClient(
+        base_url=settings.base_url,
+        headers=headers,
+        timeout=settings.api_timeout,
+        transport=transport,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        follow_redirects=False,
+    )
+
+
+class WixDataMoverClient:
+    def __init__(
+        self, http: httpx.AsyncClient, settings: Settings, retry: RetryPolicy | None = None
+    ) -> None:
+        self._http = http
+        self._settings = settings
+        self._retry = retry or RetryPolicy()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._http.aclose()
+
+    async def get_job(self, job_id: str) -> dict[str, Any]:
+        _require_job_id(job_id)
+        body = await self._request("GET", f"/data-mover/v1/jobs/{job_id}", job_id=job_id)
+        return _object_field(body, "job")
+
+    async def query_jobs(
+        self,
+        *,
+        filter: dict[str, Any] | None = None,
+        sort: list[dict[str, str]] | None = None,
+        limit: int = 10,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        paging: dict[str, Any] = {"limit": limit}
+        query: dict[str, Any] = {"cursorPaging": paging}
+        if cursor:
+            paging["cursor"] = cursor  # a follow-up page carries only the cursor
+        else:
+            query |= {"filter": filter or {}, "sort": sort or []}
+        body = await self._request("POST", "/data-mover/v1/jobs/query", json={"query": query})
+        _list_field(body, "jobs")
+        return body
+
+    async def list_logs(
+        self, job_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        _require_job_id(job_id)
+        params: dict[str, str | int] = {"paging.limit": limit}
+        if cursor:
+            params["paging.cursor"] = cursor
+        path = f"/data-mover/v1/jobs/{job_id}/logs"
+        body = await self._request("GET", path, params=params, job_id=job_id)
+        _list_field(body, "logs")
+        return body
+
+    async def terminate_job(self, job_id: str) -> dict[str, Any]:
+        _require_job_id(job_id)
+        path = f"/data-mover/v1/jobs/{job_id}/terminate"
+        body = await self._request("POST", path, json={}, job_id=job_id, idempotent=False)
+        return _object_field(body, "job")
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str | int] | None = None,
+        job_id: str | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        policy = self._retry
+        deadline = time.monotonic() + policy.deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            try:
+                with anyio.fail_after(remaining):
+                    status, headers, body = await self._send(method, path, json, params)
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                failure, wait = self._timeout_error(exc), None
+                retryable = idempotent or isinstance(exc, httpx.ConnectTimeout)
+            except httpx.TransportError as exc:
+                failure, wait = self._connection_error(exc), None
+                retryable = idempotent or isinstance(exc, httpx.ConnectError)
+            else:
+                if status < 400:
+                    return _json_object(status, headers, body)
+                failure = self._status_error(status, headers, body, path, job_id)
+                wait = _retry_after(headers)
+                retryable = status in RETRY_STATUSES and (idempotent or status == 429)
+            if not retryable or attempt >= policy.attempts:
+                raise failure.after_attempts(attempt)
+            delay = policy.backoff(attempt) if wait is None else min(wait, policy.max_retry_after)
+            if time.monotonic() + delay >= deadline:
+                raise failure.after_attempts(attempt)
+            await anyio.sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        async with self._http.stream(method, path, json=body, params=params) as response:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise WixApiError(
+                        f"Wix's answer was larger than {MAX_BODY_BYTES // 1024 // 1024} MiB and "
+                        "was not read. Ask for fewer items (a smaller limit).",
+                        request_id=_request_id(response.headers),
+                    )
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+
+    def _timeout_error(self, exc: Exception) -> WixApiError:
+        if not isinstance(exc, httpx.TimeoutException):
+            return WixApiError(
+                f"The call to Wix did not finish within {self._retry.deadline:g} s. "
+                "Wix may be slow right now: try again shortly."
+            )
+        if isinstance(exc, httpx.ConnectTimeout):
+            return WixApiError(
+                f"Could not connect to Wix at {self._settings.base_url} within "
+                f"{self._settings.api_timeout:g} s. Check the network and WIX_API_BASE_URL."
+            )
+        return WixApiError(
+            f"Wix did not answer within {self._settings.api_timeout:g} s (WIX_API_TIMEOUT). "
+            "Wix may be slow right now: try again shortly, or raise WIX_API_TIMEOUT."
+        )
+
+    def _connection_error(self, exc: httpx.TransportError) -> WixApiError:
+        if isinstance(exc, httpx.ConnectError):
+            return WixApiError(
+                f"Could not connect to Wix at {self._settings.base_url}. "
+                "Check the network connection and WIX_API_BASE_URL."
+            )
+        return WixApiError(
+            f"The connection to Wix broke before the answer was complete ({type(exc).__name__}). "
+            "Try again shortly."
+        )
+
+    def _status_error(
+        self, status: int, headers: httpx.Headers, body: bytes, path: str, job_id: str | None
+    ) -> WixApiError:
+        says = self._wix_says(headers, body)
+        site = self._settings.site_id or "(no WIX_SITE_ID set)"
+        match status:
+            case 400:
+                text = f"Wix rejected the request as invalid (400).{says}"
+            case 401:
+                text = (
+                    "Wix refused the credentials (401): WIX_API_KEY is missing, malformed or "
+                    f"expired. Create a key at {API_KEYS_URL} with the {PERMISSION} permission "
+                    f"and set WIX_API_KEY to it.{says}"
+                )
+            case 403:
+                text = (
+                    f"Wix denied access (403): the API key needs the {PERMISSION} permission and "
+                    f"must include site {site}; edit the key at {API_KEYS_URL}.{says}"
+                )
+                if not says:
+                    text += " An empty 403 can also mean Wix is throttling: try again in a minute."
+            case 404 if job_id:
+                text = (
+                    f"No job {job_id} was found on site {site} (404). Jobs are per site: check "
+                    "that WIX_SITE_ID is the site the job was submitted for, and that the job id "
+                    f"was copied whole.{says}"
+                )
+            case 404:
+                text = (
+                    f"Wix has nothing at {path} (404): check WIX_API_BASE_URL "
+                    f"({self._settings.base_url}).{says}"
+                )
+            case 428:
+                text = (
+                    "Wix needs to know which site this is for (428). Set WIX_SITE_ID to the "
+                    "site's id: the GUID after /dashboard/ in the site's dashboard URL."
+                    f"{says}"
+                )
+            case 429:
+                text = (
+                    "Wix is rate limiting these credentials (429; the limit is 200 requests a "
+                    f"minute). Wait a minute and try again.{says}"
+                )
+            case _ if status >= 500:
+                text = (
+                    f"Wix had a server error ({status}). This is usually temporary: "
+                    f"try again in a few minutes.{says}"
+                )
+            case _:
+                text = f"Wix answered with HTTP {status}.{says}"
+        return WixApiError(text, status=status, request_id=_request_id(headers))
+
+    def _wix_says(self, headers: httpx.Headers, body: bytes) -> str:
+        """Wix's own explanation from an error body, quoted, or '' when there is none."""
+        payload = _parse_json(body)
+        if not isinstance(payload, dict):
+            if headers.get("content-type", "").startswith("text/html") or body.lstrip()[:1] == b"<":
+                return " The answer was an HTML page, not Wix's JSON: a proxy may be in the way."
+            return ""
+        error, _ = parse_leniently(ErrorBody, cast(dict[str, Any], payload))
+        details = error.details or ErrorDetails()
+        parts: list[str] = []
+        if details.application_error and details.application_error.code:
+            parts.append(f"code {quote(details.application_error.code, 40)}")
+        if error.message and error.message.strip():
+            parts.append(quote(self._scrub(error.message), 200))
+        violations = details.validation_error.field_violations if details.validation_error else None
+        for violation in (violations or [])[:4]:
+            description = self._scrub(violation.description or "")
+            parts.append(f"{quote(violation.field or '?', 60)}: {quote(description, 120)}")
+        return f" Wix says: {'; '.join(parts)}." if parts else ""
+
+    def _scrub(self, text: str) -> str:
+        key = self._settings.api_key
+        return text.replace(key.get_secret_value(), "[WIX_API_KEY]") if key is not None else text
+
+
+def _require_job_id(job_id: str) -> None:
+    if not is_guid(job_id):
+        raise WixApiError(
+            f"{quote(job_id, 60)} is not a job id. A job id is a GUID like {GUID_EXAMPLE}."
+        )
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _json_object(status: int, headers: httpx.Headers, body: bytes) -> dict[str, Any]:
+    payload = _parse_json(body)
+    if isinstance(payload, dict):
+        return payload  # pyright: ignore[reportUnknownVariableType]
+    kind = "an empty answer" if not body.strip() else "an answer that is not JSON"
+    if body.lstrip()[:1] == b"<":
+        kind = "an HTML page"
+    elif payload is None and body.lstrip()[:1] in (b"{", b"["):
+        kind = "JSON that was cut short"
+    raise WixApiError(
+        f"Wix sent {kind} (HTTP {status}) instead of the expected JSON object. "
+        "A proxy or an outage may be in the way: try again shortly.",
+        status=status,
+        request_id=_request_id(headers),
+    )
+
+
+def _object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    if not isinstance(value, dict):
+        raise WixApiError(f"Wix's answer has no {name!r} object. Try again shortly.")
+    return value  # pyright: ignore[reportUnknownVariableType]
+
+
+def _list_field(body: dict[str, Any], name: str) -> None:
+    value = body.setdefault(name, [])
+    if not isinstance(value, list):
+        raise WixApiError(f"Wix's answer has {name!r} that is not a list. Try again shortly.")
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    value = headers.get("x-wix-request-id")
+    return value[:100] if value and value.isprintable() else None
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,88 @@
+"""Settings from the environment (WIX_*), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, HttpUrl, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+GUID_EXAMPLE = "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"
+API_KEYS_URL = "https://manage.wix.com/account/api-keys"
+
+_GUID = re.compile(GUID_PATTERN)
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.fullmatch(value))
+
+
+def _guid_or_none(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not is_guid(value):
+        raise ValueError(f"must be a GUID like {GUID_EXAMPLE}")
+    return value.lower()
+
+
+def _key_or_none(value: SecretStr | None) -> SecretStr | None:
+    if value is None or not value.get_secret_value().strip():
+        return None
+    key = value.get_secret_value().strip()
+    if any(ch.isspace() for ch in key):
+        raise ValueError("must be one token with no spaces (paste the key exactly as Wix shows it)")
+    return SecretStr(key)
+
+
+OptionalGuid = Annotated[str | None, AfterValidator(_guid_or_none)]
+
+
+class Settings(BaseSettings):
+    """Connection to the Wix REST API. Every field maps to a WIX_* environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="WIX_", extra="ignore", frozen=True)
+
+    api_key: Annotated[SecretStr | None, AfterValidator(_key_or_none)] = None
+    site_id: OptionalGuid = None
+    account_id: OptionalGuid = None
+    api_base_url: HttpUrl = HttpUrl("https://www.wixapis.com")
+    api_timeout: float = Field(default=10.0, gt=0, le=120)
+    allow_terminate: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return str(self.api_base_url).rstrip("/")
+
+
+class SettingsError(Exception):
+    """The environment holds a setting that cannot work; the text names it and says what to do."""
+
+
+_HINTS = {
+    "api_key": f"Create an API key at {API_KEYS_URL}.",
+    "site_id": "Copy the site id from the site's dashboard URL: the GUID after /dashboard/.",
+    "account_id": f"Copy the account id from {API_KEYS_URL}.",
+    "api_base_url": "Use a full URL such as https://www.wixapis.com, or unset it.",
+    "api_timeout": "Give the seconds per request, a number above 0 and at most 120 (default 10).",
+    "allow_terminate": "Use true or false.",
+}
+
+
+def load_settings() -> Settings:
+    """Read the WIX_* variables, turning a validation failure into one readable SettingsError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    problems: list[str] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        reason = error["msg"].removeprefix("Value error, ")
+        problems.append(f"WIX_{field.upper()}: {reason}. {_HINTS.get(field, '')}".strip())
+    return "Invalid configuration. " + " ".join(problems)

@@ -1,0 +1,390 @@
+"""Words an assistant can relay as they are. Pure functions of the job and the current time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from .models import FINISHED_STATUSES, DataMovementJob, Destination, Progress, Source
+from .text import plain_url, quote
+
+ERROR_CODES = {
+    "WDH0000": (
+        "an unknown error",
+        "Submit the job again; if it fails the same way, contact Wix support with the job id.",
+    ),
+    "WDH0001": (
+        "a validation error while the job was being initialized",
+        "Check that the source and destination exist (collection ids, file id) and that the "
+        "fields match, then submit the job again.",
+    ),
+    "WDH0002": (
+        "an internal error while calling another Wix API",
+        "This is usually temporary: submit the job again in a few minutes.",
+    ),
+    "WDH0003": (
+        "invalid data: the file is corrupt or in an unsupported format",
+        "Check that the file is UTF-8 CSV with a header row, or JSONL with one object per line, "
+        "then upload it and submit the job again.",
+    ),
+    "WDE0110": (
+        "the site's code editor is not enabled",
+        "Enable the code editor (Dev Mode) in the site's editor, then submit the job again.",
+    ),
+}
+
+WRITE_POLICIES = {
+    "OVERWRITE": "existing items overwritten",
+    "SKIP_EXISTING": "existing items skipped",
+    "TRUNCATE_BEFORE": "collection emptied first",
+}
+
+FILE_FORMATS = {"CSV": "CSV", "JSONL": "JSONL"}
+
+
+def is_finished(job: DataMovementJob) -> bool:
+    return job.status in FINISHED_STATUSES
+
+
+def percent_complete(job: DataMovementJob) -> int | None:
+    if job.status == "COMPLETED":
+        return 100
+    progress = job.progress
+    if progress is None or progress.current is None or not progress.total:
+        return None
+    if progress.total < 0 or progress.current < 0:
+        return None
+    return min(100, progress.current * 100 // progress.total)
+
+
+def summarize_job(
+    job: DataMovementJob, *, now: datetime, ignored_fields: Sequence[str] = ()
+) -> str:
+    sentences = [f"{_label(job)} {_status_sentence(job, now)}"]
+    sentences += _status_details(job, now)
+    if ignored_fields:
+        shown = ", ".join(ignored_fields[:5]) + (" and more" if len(ignored_fields) > 5 else "")
+        sentences.append(f"Some fields were malformed and left out of this summary: {shown}.")
+    return " ".join(sentences)
+
+
+def job_line(job: DataMovementJob, *, now: datetime) -> str:
+    """One compact line for a list of jobs: name, id, status, percent, when."""
+    status = job.status or "UNKNOWN STATUS"
+    percent = percent_complete(job)
+    when = job.finished_at or job.started_at
+    parts = [
+        quote(job.name, 60) if job.name else "(no name)",
+        job.id or "(no id)",
+        status if percent is None or status == "COMPLETED" else f"{status} {percent}%",
+    ]
+    if when is not None:
+        verb = "finished" if job.finished_at else "started"
+        parts.append(f"{verb} {_ago(when, now)}")
+    return " · ".join(parts)
+
+
+def route(job: DataMovementJob) -> str:
+    """Source → destination in words, e.g. 'CSV file → collection "Products" (existing items
+    skipped)'."""
+    source = describe_source(job.source) if job.source else "an unknown source"
+    destination = describe_destination(job.destination) if job.destination else "an unknown place"
+    if job.source_site_id:
+        source += f" of site {job.source_site_id}"
+    if job.destination_site_id:
+        destination += f" of site {job.destination_site_id}"
+    return f"{source} → {destination}"
+
+
+def describe_source(source: Source) -> str:
+    if (collection := source.wix_data_collection) is not None:
+        words = _collection(collection.collection_id)
+        if collection.environment == "SANDBOX":
+            words += " (sandbox)"
+        query = collection.filter_query or {}
+        if query.get("filter") or collection.filter:
+            words += ", filtered"
+        return words
+    if source.file is not None:
+        return _file(source.file.format)
+    if source.localization is not None:
+        return "translated content" + _languages(source.localization.languages)
+    if source.external_file is not None:
+        return "external " + _file(source.external_file.format)
+    if (sheet := source.google_sheets) is not None:
+        return "Google Sheet" + (f" tab {quote(sheet.sheet_name, 60)}" if sheet.sheet_name else "")
+    if source.wix_media is not None:
+        return "Wix Media folder"
+    if (definitions := source.wix_data_collection_definition) is not None:
+        count = len(definitions.collection_ids or [])
+        return f"definitions of {_plural(count, 'collection')}" if count else "definitions"
+    if source.wix_api is not None:
+        return "Wix API" + (f" {quote(source.wix_api.fqdn, 60)}" if source.wix_api.fqdn else "")
+    if source.test is not None:
+        return "test data"
+    return _unknown_kind(source)
+
+
+def describe_destination(destination: Destination) -> str:
+    if (collection := destination.wix_data_collection) is not None:
+        words = _collection(collection.collection_id)
+        policy = collection.write_policy or "OVERWRITE"
+        return f"{words} ({WRITE_POLICIES.get(policy, f'write policy {quote(policy, 40)}')})"
+    if (file := destination.file) is not None:
+        words = _file(file.format)
+        return words + (f" {quote(file.file_name, 80)}" if file.file_name else "")
+    if destination.localization is not None:
+        return "translations" + _languages(destination.localization.languages)
+    if destination.wix_media is not None:
+        return "Wix Media folder"
+    if destination.wix_data_collection_definition is not None:
+        return "collection definitions"
+    if destination.stores_catalog_products is not None:
+        return "Wix Stores products"
+    if destination.stores_catalog_inventory is not None:
+        return "Wix Stores inventory"
+    if destination.wix_api is not None:
+        fqdn = destination.wix_api.fqdn
+        return "Wix API" + (f" {quote(fqdn, 60)}" if fqdn else "")
+    if destination.test is not None:
+        return "test destination"
+    return _unknown_kind(destination)
+
+
+def _unknown_kind(part: Source | Destination) -> str:
+    kinds = list(part.model_extra or {})
+    return quote(kinds[0], 40) if kinds else "an unspecified place"
+
+
+def _collection(collection_id: str | None) -> str:
+    return f"collection {quote(collection_id, 80)}" if collection_id else "a collection"
+
+
+def _file(file_format: str | None) -> str:
+    return f"{FILE_FORMATS[file_format]} file" if file_format in FILE_FORMATS else "file"
+
+
+def _languages(languages: list[str] | None) -> str:
+    if not languages:
+        return ""
+    shown = ", ".join(quote(lang, 12).strip('"') for lang in languages[:8])
+    return f" ({shown}{', …' if len(languages) > 8 else ''})"
+
+
+def _label(job: DataMovementJob) -> str:
+    ident = job.id or "with no id"
+    return f"Job {quote(job.name, 80)} ({ident})" if job.name else f"Job {ident}"
+
+
+def _status_sentence(job: DataMovementJob, now: datetime) -> str:
+    match job.status:
+        case "UNINITIALIZED":
+            return f"({route(job)}) has been submitted and has not started yet."
+        case "INITIALIZING":
+            return f"({route(job)}) is initializing: Wix is preparing the source and destination."
+        case "IN_PROGRESS":
+            return f"({route(job)}) is in progress{_progress_clause(job.progress)}."
+        case "COMPLETED":
+            return f"completed: {route(job)}."
+        case "FAILED":
+            return f"failed: {route(job)}."
+        case "PARTIALLY_SUCCESSFUL":
+            return f"finished with some items rejected: {route(job)}."
+        case None:
+            return f"({route(job)}) has no status in Wix's answer."
+        case other:
+            return f"({route(job)}) has status {quote(other, 40)}, which this server does not know."
+
+
+def _status_details(job: DataMovementJob, now: datetime) -> list[str]:
+    match job.status:
+        case "IN_PROGRESS":
+            return _running_details(job, now)
+        case "COMPLETED":
+            return _completed_details(job)
+        case "FAILED":
+            return _failed_details(job)
+        case "PARTIALLY_SUCCESSFUL":
+            return _partial_details(job)
+        case "UNINITIALIZED" | "INITIALIZING":
+            return _started_ago(job, now)
+        case _:
+            details = _started_ago(job, now)
+            if job.progress and (counts := _item_counts(job.progress)):
+                details.append(f"So far {counts}.")
+            return details + _error_sentences(job)
+
+
+def _progress_clause(progress: Progress | None) -> str:
+    if progress is None or progress.current is None:
+        return ""
+    bytes_ = progress.units == "BYTES"
+    done = _size(progress.current) if bytes_ else _count(progress.current)
+    if progress.total:
+        total = _size(progress.total) if bytes_ else _plural(progress.total, "item")
+        percent = min(100, progress.current * 100 // progress.total) if progress.total > 0 else 0
+        return f": {percent}% ({done} of {total})"
+    return f": {done if bytes_ else _plural(progress.current, 'item')} processed so far"
+
+
+def _running_details(job: DataMovementJob, now: datetime) -> list[str]:
+    details: list[str] = []
+    if job.progress and (counts := _item_counts(job.progress)):
+        details.append(f"So far {counts}.")
+    if job.started_at is not None:
+        elapsed = (now - job.started_at).total_seconds()
+        sentence = f"Running for {_duration(elapsed)}"
+        if (left := _time_left(job.progress, elapsed)) is not None:
+            sentence += f", about {_duration(left)} left"
+        details.append(sentence + ".")
+    return details
+
+
+def _time_left(progress: Progress | None, elapsed: float) -> float | None:
+    if progress is None or not progress.current or not progress.total or elapsed <= 0:
+        return None
+    if progress.current >= progress.total or progress.current <= 0:
+        return None
+    rate = progress.current / elapsed
+    return (progress.total - progress.current) / rate
+
+
+def _completed_details(job: DataMovementJob) -> list[str]:
+    details: list[str] = []
+    counts = _item_counts(job.progress) if job.progress else ""
+    took = _took(job)
+    if counts:
+        details.append(counts[0].upper() + counts[1:] + (f" in {took}" if took else "") + ".")
+    elif took:
+        details.append(f"It ran for {took}.")
+    destination = job.destination
+    if destination and destination.file and destination.file.url:
+        details.append(f"Download the file: {plain_url(destination.file.url)}")
+    return details
+
+
+def _failed_details(job: DataMovementJob) -> list[str]:
+    details: list[str] = []
+    took = _took(job)
+    if took:
+        details.append(f"It stopped after {took}.")
+    details += _error_sentences(job)
+    if job.error is None or not job.error.code:
+        details.append("Wix gave no error code; submit the job again or check the movement logs.")
+    if job.progress and (counts := _item_counts(job.progress)):
+        details.append(f"Before it stopped, {counts}.")
+    return details
+
+
+def _partial_details(job: DataMovementJob) -> list[str]:
+    details: list[str] = []
+    progress = job.progress
+    if progress is not None:
+        moved, rejected = progress.items_successful, progress.items_rejected
+        if moved is not None and rejected is not None:
+            details.append(
+                f"{_count(moved)} of {_plural(moved + rejected, 'item')} moved, "
+                f"{_count(rejected)} rejected."
+            )
+        elif counts := _item_counts(progress):
+            details.append(counts[0].upper() + counts[1:] + ".")
+    options = job.partially_successful_options
+    if options and options.cause:
+        details.append(f"Cause: {quote(options.cause, 160)}.")
+    logs = f" ({_plural(job.logs_recorded, 'log')} recorded)" if job.logs_recorded else ""
+    details.append(
+        f"The movement logs{logs} say which items were rejected and why: "
+        "call list_data_movement_job_logs with this job id."
+    )
+    return details
+
+
+def _error_sentences(job: DataMovementJob) -> list[str]:
+    error = job.error
+    if error is None or not (error.code or error.description):
+        return []
+    sentences: list[str] = []
+    meaning, advice = ERROR_CODES.get(error.code or "", (None, None))
+    if error.code:
+        code = quote(error.code, 20).strip('"')
+        sentences.append(f"Error {code}" + (f" means {meaning}." if meaning else "."))
+    if error.description:
+        sentences.append(f"Wix says: {quote(error.description, 200)}.")
+    if advice:
+        sentences.append(advice)
+    elif error.code and error.code.startswith("WDE"):
+        sentences.append("This is a Wix Data error: check the collection and its fields.")
+    return sentences
+
+
+def _item_counts(progress: Progress) -> str:
+    parts: list[str] = []
+    if progress.items_successful is not None:
+        moved = f"{_plural(progress.items_successful, 'item')} moved"
+        info = progress.items_successful_info
+        if info is not None:
+            detail = [
+                f"{_count(value)} {label}"
+                for value, label in (
+                    (info.items_created, "created"),
+                    (info.items_updated, "updated"),
+                    (info.items_partially_successful, "partly moved"),
+                )
+                if value
+            ]
+            if detail:
+                moved += f" ({', '.join(detail)})"
+        parts.append(moved)
+    if progress.items_rejected:
+        parts.append(f"{_count(progress.items_rejected)} rejected")
+    return ", ".join(parts)
+
+
+def _took(job: DataMovementJob) -> str:
+    if job.started_at is None or job.finished_at is None:
+        return ""
+    seconds = (job.finished_at - job.started_at).total_seconds()
+    return _duration(seconds) if seconds >= 0 else ""
+
+
+def _started_ago(job: DataMovementJob, now: datetime) -> list[str]:
+    return [f"It started {_ago(job.started_at, now)}."] if job.started_at else []
+
+
+def _ago(when: datetime, now: datetime) -> str:
+    seconds = (now - when).total_seconds()
+    if seconds < 0:
+        return when.strftime("%Y-%m-%d %H:%M UTC")
+    if seconds < 86_400:
+        return f"{_duration(seconds)} ago"
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def _size(count: int) -> str:
+    if count < 1000:
+        return _plural(count, "byte")
+    value, units = count / 1000, ["KB", "MB", "GB", "TB"]
+    while value >= 1000 and len(units) > 1:
+        value, units = value / 1000, units[1:]
+    return f"{value:.1f} {units[0]}"
+
+
+def _count(number: int) -> str:
+    return f"{number:,}"
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -1,0 +1,31 @@
+"""Making text from outside (Wix, job names, logs) safe to place inside our own sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+")
+
+
+def clean(text: object, limit: int) -> str:
+    """One line, no control or direction characters, at most `limit` characters."""
+    cleaned = _INVISIBLE.sub(" ", unicodedata.normalize("NFC", str(text)))
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned
+
+
+def quote(text: object, limit: int = 120) -> str:
+    """Outside text in double quotes, so it can never read as the server's own words."""
+    return '"' + clean(text, limit).replace('"', "'") + '"'
+
+
+def plain_url(url: str, limit: int = 600) -> str:
+    """A URL left clickable when it is a plain http(s) URL, quoted otherwise."""
+    cleaned = url.strip()
+    plain = not _INVISIBLE.search(cleaned) and not any(ch.isspace() for ch in cleaned)
+    if plain and cleaned.startswith(("https://", "http://")) and len(cleaned) <= limit:
+        return cleaned
+    return quote(cleaned, 200)
