@@ -75,7 +75,7 @@ def job_line(job: DataMovementJob, *, now: datetime) -> str:
     when = job.finished_at or job.started_at
     parts = [
         quote(job.name, 60) if job.name else "(no name)",
-        job.id or "(no id)",
+        quote(job.id, 60).strip('"') if job.id else "(no id)",
         status if percent is None or status == "COMPLETED" else f"{status} {percent}%",
     ]
     if when is not None:
@@ -172,28 +172,31 @@ def _languages(languages: list[str] | None) -> str:
 
 
 def _label(job: DataMovementJob) -> str:
-    ident = job.id or "with no id"
+    ident = quote(job.id, 60).strip('"') if job.id else "(no id)"
     return f"Job {quote(job.name, 80)} ({ident})" if job.name else f"Job {ident}"
 
 
 def _status_sentence(job: DataMovementJob, now: datetime) -> str:
+    """What the job is doing, then its route: 'completed 4 min ago: CSV file → ...'."""
+    ended = f" {_ago(job.finished_at, now)}" if job.finished_at else ""
     match job.status:
         case "UNINITIALIZED":
-            return f"({route(job)}) has been submitted and has not started yet."
+            state = "has been submitted and has not started yet"
         case "INITIALIZING":
-            return f"({route(job)}) is initializing: Wix is preparing the source and destination."
+            state = "is initializing (Wix is preparing the source and destination)"
         case "IN_PROGRESS":
-            return f"({route(job)}) is in progress{_progress_clause(job.progress)}."
+            state = f"is in progress{_progress_clause(job.progress)}"
         case "COMPLETED":
-            return f"completed: {route(job)}."
+            state = f"completed{ended}"
         case "FAILED":
-            return f"failed: {route(job)}."
+            state = f"failed{ended}"
         case "PARTIALLY_SUCCESSFUL":
-            return f"finished with some items rejected: {route(job)}."
+            state = f"finished{ended} with some items rejected"
         case None:
-            return f"({route(job)}) has no status in Wix's answer."
+            state = "has no status in Wix's answer"
         case other:
-            return f"({route(job)}) has status {quote(other, 40)}, which this server does not know."
+            state = f"has status {quote(other, 40)}, which this server does not know"
+    return f"{state}: {route(job)}."
 
 
 def _status_details(job: DataMovementJob, now: datetime) -> list[str]:
@@ -223,8 +226,8 @@ def _progress_clause(progress: Progress | None) -> str:
     if progress.total:
         total = _size(progress.total) if bytes_ else _plural(progress.total, "item")
         percent = min(100, progress.current * 100 // progress.total) if progress.total > 0 else 0
-        return f": {percent}% ({done} of {total})"
-    return f": {done if bytes_ else _plural(progress.current, 'item')} processed so far"
+        return f", {percent}% done ({done} of {total})"
+    return f", {done if bytes_ else _plural(progress.current, 'item')} processed so far"
 
 
 def _running_details(job: DataMovementJob, now: datetime) -> list[str]:
@@ -271,8 +274,9 @@ def _failed_details(job: DataMovementJob) -> list[str]:
     details += _error_sentences(job)
     if job.error is None or not job.error.code:
         details.append("Wix gave no error code; submit the job again or check the movement logs.")
-    if job.progress and (counts := _item_counts(job.progress)):
-        details.append(f"Before it stopped, {counts}.")
+    progress = job.progress
+    if progress and (progress.items_successful or progress.items_rejected):
+        details.append(f"Before it stopped, {_item_counts(progress)}.")
     return details
 
 
@@ -353,11 +357,9 @@ def _started_ago(job: DataMovementJob, now: datetime) -> list[str]:
 
 def _ago(when: datetime, now: datetime) -> str:
     seconds = (now - when).total_seconds()
-    if seconds < 0:
-        return when.strftime("%Y-%m-%d %H:%M UTC")
-    if seconds < 86_400:
+    if 0 <= seconds < 86_400:
         return f"{_duration(seconds)} ago"
-    return when.strftime("%Y-%m-%d %H:%M UTC")
+    return "on " + when.strftime("%Y-%m-%d at %H:%M UTC")
 
 
 def _duration(seconds: float) -> str:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+from mcp.types import CallToolResult, TextContent
+from wix_data_mover_mcp.client import RetryPolicy
+from wix_data_mover_mcp.config import Settings
+
+from .payloads import API_KEY, SITE_ID
+
+FAST_RETRY = RetryPolicy(first_backoff=0.01, max_backoff=0.05, max_retry_after=0.2, deadline=5)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(api_key=API_KEY, site_id=SITE_ID)  # pyright: ignore[reportArgumentType]
+
+
+@pytest.fixture(autouse=True)
+def _no_wix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests must not pick up a developer's real credentials."""
+    for name in ("API_KEY", "SITE_ID", "ACCOUNT_ID", "API_BASE_URL", "API_TIMEOUT"):
+        monkeypatch.delenv(f"WIX_{name}", raising=False)
+
+
+def texts(result: CallToolResult) -> list[str]:
+    """The text blocks of a tool result, in order."""
+    assert all(isinstance(block, TextContent) for block in result.content)
+    return [block.text for block in result.content if isinstance(block, TextContent)]

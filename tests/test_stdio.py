@@ -1,0 +1,41 @@
+"""The installed console script, spawned the way an assistant spawns it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from .conftest import texts
+
+pytestmark = pytest.mark.anyio
+
+SCRIPT = Path(sys.executable).with_name("wix-data-mover-mcp")
+
+
+def server_params(**env: str) -> StdioServerParameters:
+    base = {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+    return StdioServerParameters(command=str(SCRIPT), args=[], env=base | env)
+
+
+async def test_console_script_serves_mcp_over_stdio_and_explains_a_missing_key():
+    async with Client(server_params(), read_timeout_seconds=30) as client:
+        tools = (await client.list_tools()).tools
+        assert "get_data_movement_job" in {tool.name for tool in tools}
+        result = await client.call_tool(
+            "get_data_movement_job", {"job_id": "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"}
+        )
+    assert result.is_error is True
+    assert "WIX_API_KEY is not set" in texts(result)[0]
+
+
+async def test_bad_settings_do_not_stop_the_server():
+    async with Client(server_params(WIX_API_TIMEOUT="-1"), read_timeout_seconds=30) as client:
+        result = await client.call_tool(
+            "get_data_movement_job", {"job_id": "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"}
+        )
+    assert result.is_error is True
+    assert "WIX_API_TIMEOUT: Input should be greater than 0" in texts(result)[0]
