@@ -17,7 +17,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(api_key=API_KEY, site_id=SITE_ID)  # pyright: ignore[reportArgumentType]
+    return Settings.model_validate({"api_key": API_KEY, "site_id": SITE_ID})
 
 
 @pytest.fixture(autouse=True)

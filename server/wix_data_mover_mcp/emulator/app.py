@@ -1,0 +1,347 @@
+"""The Data Mover REST API as Wix serves it: same paths, headers, bodies and error shapes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ..config import is_guid
+from .state import FINAL, EmulatorState, Fault, JobTimeline
+
+PREFIX = "/data-mover/v1"
+MAX_PAGE = 100
+QUERY_FIELDS = {"id", "name", "status", "startedAt", "finishedAt", "scheduleId", "workflowId"}
+OPERATORS = {"$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte", "$exists", "$startsWith"}
+
+Handler = Callable[[Request, EmulatorState, str], Awaitable[Response]]
+
+
+class WixError(Exception):
+    def __init__(self, status: int, message: str, code: str | None = None, **extra: Any) -> None:
+        self.status, self.message, self.code, self.extra = status, message, code, extra
+
+    def response(self) -> Response:
+        details: dict[str, Any] = {}
+        if self.code:
+            details["applicationError"] = {
+                "code": self.code,
+                "description": self.message,
+                "data": {},
+            }
+        details |= self.extra
+        return JSONResponse({"message": self.message, "details": details}, status_code=self.status)
+
+
+def invalid(field: str, description: str) -> WixError:
+    violation = {"field": field, "description": description, "violatedRule": "VALIDATION"}
+    return WixError(400, "Invalid request", validationError={"fieldViolations": [violation]})
+
+
+def create_app(state: EmulatorState) -> Starlette:
+    def wix(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            state.count(handler.__name__)
+            job_id = request.path_params.get("job_id")
+            try:
+                site_id = _authenticate(request, state)
+                fault = state.take_fault(job_id)
+                response = await _apply(fault) if fault else None
+                if response is None:
+                    response = await handler(request, state, site_id)
+            except WixError as error:
+                response = error.response()
+            response.headers["x-wix-request-id"] = uuid.uuid4().hex
+            return response
+
+        return endpoint
+
+    routes = [
+        Route(f"{PREFIX}/jobs/query", wix(query_jobs), methods=["POST"]),
+        Route(f"{PREFIX}/jobs/list", wix(list_jobs), methods=["POST"]),
+        Route(f"{PREFIX}/jobs", wix(list_jobs), methods=["GET"]),
+        Route(f"{PREFIX}/jobs", wix(submit_job), methods=["POST"]),
+        Route(f"{PREFIX}/jobs/{{job_id}}", wix(get_job), methods=["GET"]),
+        Route(f"{PREFIX}/jobs/{{job_id}}/logs", wix(list_logs), methods=["GET"]),
+        Route(f"{PREFIX}/jobs/{{job_id}}/terminate", wix(terminate_job), methods=["POST"]),
+        Route("/_emulator/faults", _control(state, _add_fault), methods=["POST"]),
+        Route("/_emulator/faults", _control(state, _clear_faults), methods=["DELETE"]),
+        Route("/_emulator/stats", _control(state, _stats), methods=["GET"]),
+        Route("/_emulator/files/{job_id}/{name}", _control(state, _file), methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _authenticate(request: Request, state: EmulatorState) -> str:
+    key = request.headers.get("authorization", "")
+    if not key:
+        raise WixError(401, "Missing authorization header", "UNAUTHENTICATED")
+    if key not in state.api_keys:
+        raise WixError(401, "Invalid or expired token", "UNAUTHENTICATED")
+    site_id = request.headers.get("wix-site-id", "")
+    if not site_id:
+        raise WixError(428, "wix-site-id header is required", "MISSING_METASITE_ID")
+    return site_id.lower()
+
+
+async def _apply(fault: Fault) -> Response | None:
+    """The response a fault calls for, or None to answer normally (after any delay)."""
+    match fault.kind:
+        case "latency":
+            await anyio.sleep(fault.delay)
+            return None
+        case "hang":
+            await anyio.sleep(fault.delay or 60)
+            return None
+        case "rate_limit":
+            headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+            body: dict[str, Any] = {"message": "Too many requests", "details": {}}
+            return JSONResponse(body, status_code=429, headers=headers)
+        case "server_error":
+            return JSONResponse({"message": "", "details": {}}, status_code=fault.status)
+        case "malformed_json":
+            return Response(b'{"job": {"id": "', media_type="application/json")
+        case "html":
+            page = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+            return Response(page, status_code=502, media_type="text/html")
+        case "no_job":
+            return JSONResponse({"result": {}})
+        case "empty":
+            return Response(b"", media_type="application/json")
+        case "reset":
+            return _HalfResponse()
+        case "oversized":
+            return Response(b'{"job": {"name": "' + b"x" * (5 * 1024 * 1024) + b'"}}')
+
+
+class _HalfResponse(Response):
+    """Promises a body, sends half of it, and ends: the connection closes mid-body."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"400")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"job": {"id": "', "more_body": True})
+
+
+async def get_job(request: Request, state: EmulatorState, site_id: str) -> Response:
+    timeline = _job(request, state, site_id)
+    return JSONResponse({"job": timeline.render(state.now())})
+
+
+async def list_logs(request: Request, state: EmulatorState, site_id: str) -> Response:
+    timeline = _job(request, state, site_id)
+    logs = timeline.logs(state.now())
+    limit = _limit(request.query_params.get("paging.limit"), default=50)
+    offset = _offset(request.query_params.get("paging.cursor"))
+    return JSONResponse(_page("logs", logs, offset, limit))
+
+
+async def terminate_job(request: Request, state: EmulatorState, site_id: str) -> Response:
+    timeline = _job(request, state, site_id)
+    now = state.now()
+    if timeline.render(now)["status"] in FINAL:
+        raise WixError(400, "The job has already finished", "JOB_ALREADY_FINISHED")
+    timeline.terminated_at = now
+    return JSONResponse({"job": timeline.render(now)})
+
+
+async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Response:
+    body = await _json_body(request)
+    spec = cast(dict[str, Any], body.get("job", body))
+    if not isinstance(spec.get("source"), dict) or not isinstance(spec.get("destination"), dict):
+        raise invalid("job.source", "source and destination are required")
+    fields = {
+        k: v
+        for k, v in spec.items()
+        if k in {"name", "source", "destination", "sourceSiteId", "destinationSiteId"}
+    }
+    fields["id"] = str(uuid.uuid4())
+    timeline = state.add_job(JobTimeline(site_id, fields, submitted_at=state.now(), items=200))
+    return JSONResponse({"job": timeline.render(state.now())})
+
+
+async def list_jobs(request: Request, state: EmulatorState, site_id: str) -> Response:
+    if request.method == "POST":
+        paging = _object((await _json_body(request)).get("paging"))
+        limit_text, cursor = paging.get("limit"), paging.get("cursor")
+    else:
+        limit_text = request.query_params.get("paging.limit")
+        cursor = request.query_params.get("paging.cursor")
+    jobs = _sorted(state.site_jobs(site_id), [{"fieldName": "startedAt", "order": "DESC"}])
+    return JSONResponse(_page("jobs", jobs, _offset(cursor), _limit(limit_text, default=50)))
+
+
+async def query_jobs(request: Request, state: EmulatorState, site_id: str) -> Response:
+    query = _object((await _json_body(request)).get("query"))
+    paging = _object(query.get("cursorPaging"))
+    limit = _limit(paging.get("limit"), default=50)
+    if paging.get("cursor"):
+        remembered = state.cursors.get(str(paging["cursor"]))
+        if remembered is None:
+            raise invalid("query.cursorPaging.cursor", "unknown or expired cursor")
+        query, offset = remembered
+    else:
+        offset = 0
+        _check_query(query)
+    jobs = [job for job in state.site_jobs(site_id) if _matches(job, _object(query.get("filter")))]
+    jobs = _sorted(jobs, cast(list[dict[str, str]], query.get("sort") or []))
+    page = _page("jobs", jobs, offset, limit)
+    if page["pagingMetadata"]["hasNext"]:
+        page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor(query, offset + limit)
+    return JSONResponse(page)
+
+
+def _job(request: Request, state: EmulatorState, site_id: str) -> JobTimeline:
+    job_id = str(request.path_params["job_id"]).lower()
+    timeline = state.job(site_id, job_id) if is_guid(job_id) else None
+    if timeline is None:
+        raise WixError(404, f"Job {job_id[:64]} not found", "JOB_NOT_FOUND")
+    return timeline
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise invalid("body", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise invalid("body", "the body must be a JSON object")
+    return cast(dict[str, Any], body)
+
+
+def _limit(value: Any, *, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise invalid("paging.limit", "must be a number") from None
+    if not 1 <= limit <= MAX_PAGE:
+        raise invalid("paging.limit", f"must be between 1 and {MAX_PAGE}")
+    return limit
+
+
+def _offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    try:
+        return max(0, int(str(cursor).removeprefix("offset-")))
+    except ValueError:
+        raise invalid("paging.cursor", "unknown or expired cursor") from None
+
+
+def _page(name: str, items: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
+    page = items[offset : offset + limit]
+    has_next = offset + limit < len(items)
+    cursors = {"next": f"offset-{offset + limit}" if has_next else None}
+    return {
+        name: page,
+        "pagingMetadata": {"count": len(page), "hasNext": has_next, "cursors": cursors},
+    }
+
+
+def _check_query(query: dict[str, Any]) -> None:
+    sort: Any = query.get("sort") or []
+    if not isinstance(sort, list) or len(cast(list[Any], sort)) > 5:
+        raise invalid("query.sort", "at most 5 sorts")
+    for rule in cast(list[Any], sort):
+        field = _object(rule).get("fieldName")
+        if field not in QUERY_FIELDS:
+            raise invalid("query.sort.fieldName", f"cannot sort on {field!r}")
+    for field, condition in _object(query.get("filter")).items():
+        if field not in QUERY_FIELDS:
+            raise invalid("query.filter", f"cannot filter on {field!r}")
+        unknown = set(_object(condition)) - OPERATORS
+        if unknown:
+            raise invalid("query.filter", f"unsupported operator {sorted(unknown)[0]!r}")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+
+def _matches(job: dict[str, Any], filter_: dict[str, Any]) -> bool:
+    for field, condition in filter_.items():
+        value = job.get(field)
+        rules = _object(condition) if isinstance(condition, dict) else {"$eq": condition}
+        for operator, operand in rules.items():
+            if not _holds(operator, value, operand):
+                return False
+    return True
+
+
+def _holds(operator: str, value: Any, operand: Any) -> bool:
+    match operator:
+        case "$eq":
+            return value == operand
+        case "$ne":
+            return value != operand
+        case "$in":
+            return value in (operand or [])
+        case "$exists":
+            return (value is not None) == bool(operand)
+        case "$startsWith":
+            return isinstance(value, str) and value.startswith(str(operand))
+        case _ if value is None:
+            return False
+        case "$gt":
+            return value > operand
+        case "$gte":
+            return value >= operand
+        case "$lt":
+            return value < operand
+        case _:
+            return value <= operand
+
+
+def _sorted(jobs: list[dict[str, Any]], sort: list[dict[str, str]]) -> list[dict[str, Any]]:
+    for rule in reversed(sort):
+        field, descending = rule.get("fieldName", "startedAt"), rule.get("order") == "DESC"
+        present = [job for job in jobs if job.get(field) is not None]
+        missing = [job for job in jobs if job.get(field) is None]
+        jobs = sorted(present, key=lambda job: job[field], reverse=descending) + missing
+    return jobs
+
+
+def _control(
+    state: EmulatorState, action: Callable[[Request, EmulatorState], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await action(request, state)
+
+    return endpoint
+
+
+async def _add_fault(request: Request, state: EmulatorState) -> Response:
+    body = await request.json()
+    state.inject(
+        body["kind"],
+        job_id=body.get("job_id", "*"),
+        count=body.get("count"),
+        status=int(body.get("status", 503)),
+        retry_after=body.get("retry_after"),
+        delay=float(body.get("delay", 0)),
+    )
+    return JSONResponse({"ok": True})
+
+
+async def _clear_faults(request: Request, state: EmulatorState) -> Response:
+    state.clear_faults()
+    return JSONResponse({"ok": True})
+
+
+async def _stats(request: Request, state: EmulatorState) -> Response:
+    return JSONResponse({"requests": dict(state.requests)})
+
+
+async def _file(request: Request, state: EmulatorState) -> Response:
+    rows = ["_id,orderNumber,status,total", "o-1001,1001,PAID,42.50", "o-1002,1002,PAID,17.00"]
+    return PlainTextResponse("\n".join(rows) + "\n", media_type="text/csv")

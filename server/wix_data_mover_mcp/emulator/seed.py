@@ -1,0 +1,239 @@
+"""Demo data that looks like real use of the Data Mover on one small business site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import EmulatorState, JobTimeline
+
+DEMO_API_KEY = "IST.demo-key-for-the-built-in-emulator"
+DEMO_SITE_ID = "d3e0a5c1-7b2f-4c8e-9a61-5f4b3c2d1e00"
+STAGING_SITE_ID = "a7c4e2f0-3d1b-4e9a-8c57-6b5a4d3c2e11"
+OTHER_ACCOUNT_SITE_ID = "b8d5f3a1-4e2c-4fab-9d68-7c6b5e4d3f22"
+
+PRODUCTS_IMPORT = "11111111-0000-4000-8000-000000000001"
+BLOG_IMPORT_FAILED = "11111111-0000-4000-8000-000000000002"
+MEMBERS_PARTIAL = "11111111-0000-4000-8000-000000000003"
+ORDERS_EXPORT = "11111111-0000-4000-8000-000000000004"
+RECIPES_COPY = "11111111-0000-4000-8000-000000000005"
+MENU_TRANSLATION = "11111111-0000-4000-8000-000000000006"
+CATALOG_UPLOAD = "11111111-0000-4000-8000-000000000007"
+INVENTORY_SYNC = "11111111-0000-4000-8000-000000000008"
+EVENTS_IMPORT_FAILED = "11111111-0000-4000-8000-000000000009"
+REVIEWS_IMPORT = "11111111-0000-4000-8000-00000000000a"
+OTHER_SITE_JOB = "22222222-0000-4000-8000-000000000001"
+DEMO_JOB_IDS = (
+    PRODUCTS_IMPORT,
+    BLOG_IMPORT_FAILED,
+    MEMBERS_PARTIAL,
+    ORDERS_EXPORT,
+    RECIPES_COPY,
+    MENU_TRANSLATION,
+    CATALOG_UPLOAD,
+    INVENTORY_SYNC,
+    EVENTS_IMPORT_FAILED,
+    REVIEWS_IMPORT,
+)
+
+MINUTE, HOUR = 60.0, 3600.0
+
+MEMBER_FAILURES = [
+    ("WDE0080", "Field 'email' expects an email address, got 'n/a'."),
+    ("WDE0080", "Field 'birthday' expects a date, got '31/02/1990'."),
+    ("WDE0021", "An item with this _id already exists in the collection."),
+    ("WDE0080", "Field 'points' expects a number, got 'twelve'."),
+    ("WDE0073", "The item is larger than 500 KB."),
+]
+
+REVIEW_FAILURES = [
+    ("WDE0080", "Field 'rating' expects a number from 1 to 5, got '6'."),
+    ("WDE0004", "Line is not a JSON object."),
+]
+
+
+def _csv(file_id: str) -> dict[str, Any]:
+    return {"file": {"format": "CSV", "fileId": file_id}}
+
+
+def _jsonl(file_id: str) -> dict[str, Any]:
+    return {"file": {"format": "JSONL", "fileId": file_id}}
+
+
+def _collection(collection_id: str, policy: str | None = None) -> dict[str, Any]:
+    target: dict[str, Any] = {"collectionId": collection_id}
+    if policy:
+        target["writePolicy"] = policy
+    return {"wixDataCollection": target}
+
+
+def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
+    """Fill `state` with finished jobs in the past and jobs that move from `now` on."""
+    site = DEMO_SITE_ID
+    jobs = [
+        JobTimeline(
+            site,
+            {
+                "id": PRODUCTS_IMPORT,
+                "name": "Products import (spring catalog)",
+                "source": _csv("f-products-2026"),
+                "destination": _collection("Products", "SKIP_EXISTING"),
+            },
+            submitted_at=now - 2 * HOUR,
+            running=134,
+            items=1250,
+            updated=50,
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": BLOG_IMPORT_FAILED,
+                "name": "Blog posts from old site",
+                "source": _jsonl("f-blog-export"),
+                "destination": _collection("BlogPosts"),
+            },
+            submitted_at=now - 75 * MINUTE,
+            running=60,
+            outcome="FAILED",
+            fails_at=0.0,
+            items=340,
+            error={
+                "code": "WDH0003",
+                "description": "Line 17: unexpected end of JSON input.",
+                "data": {"line": 17},
+            },
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": MEMBERS_PARTIAL,
+                "name": "Members import",
+                "source": _csv("f-members"),
+                "destination": _collection("Members"),
+            },
+            submitted_at=now - 50 * MINUTE,
+            running=210,
+            outcome="PARTIALLY_SUCCESSFUL",
+            items=500,
+            rejected=30,
+            failures=MEMBER_FAILURES,
+            cause="Some items were rejected by the destination collection.",
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": ORDERS_EXPORT,
+                "name": "Paid orders export",
+                "source": {
+                    "wixDataCollection": {
+                        "collectionId": "Orders",
+                        "environment": "LIVE",
+                        "filterQuery": {"filter": {"status": {"$eq": "PAID"}}, "fields": []},
+                    }
+                },
+                "destination": {"file": {"format": "CSV", "fileName": "paid-orders.csv"}},
+            },
+            submitted_at=now - 3 * HOUR,
+            running=41,
+            items=842,
+            export_url=f"{base_url}/_emulator/files/{ORDERS_EXPORT}/paid-orders.csv",
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": RECIPES_COPY,
+                "name": "Copy recipes from staging",
+                "sourceSiteId": STAGING_SITE_ID,
+                "source": _collection("Recipes"),
+                "destination": _collection("Recipes", "TRUNCATE_BEFORE"),
+                "transformations": [{"sourceField": "title", "destinationField": "name"}],
+            },
+            submitted_at=now - 26 * HOUR,
+            running=65,
+            items=64,
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": MENU_TRANSLATION,
+                "name": "Menu translations",
+                "source": {"localization": {"languages": ["en"]}},
+                "destination": {"localization": {"languages": ["fr", "de", "es"]}},
+            },
+            submitted_at=now - 4 * MINUTE,
+            running=15 * MINUTE,
+            items=400,
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": CATALOG_UPLOAD,
+                "name": "Catalog upload (large CSV)",
+                "source": _csv("f-catalog-full"),
+                "destination": _collection("Catalog"),
+            },
+            submitted_at=now,
+            pending=1.5,
+            initializing=2.5,
+            running=12,
+            units="BYTES",
+            items=4100,
+            size_bytes=30_000_000,
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": INVENTORY_SYNC,
+                "name": "Nightly inventory sync",
+                "scheduleId": "cc11dd22-ee33-4f44-8a55-bb6677889900",
+                "source": {"googleSheets": {"spreadsheetId": "1AbCdEf", "sheetName": "Stock"}},
+                "destination": {"storesCatalogInventory": {}},
+            },
+            submitted_at=now,
+            pending=24 * HOUR,
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": EVENTS_IMPORT_FAILED,
+                "name": "Events import",
+                "source": _csv("f-events"),
+                "destination": _collection("Events"),
+            },
+            submitted_at=now - 5 * HOUR,
+            running=30,
+            outcome="FAILED",
+            fails_at=0.0,
+            error={"code": "WDE0110", "description": "Code editor is not enabled for this site."},
+        ),
+        JobTimeline(
+            site,
+            {
+                "id": REVIEWS_IMPORT,
+                "name": "Reviews import",
+                "source": _jsonl("f-reviews"),
+                "destination": _collection("Reviews"),
+            },
+            submitted_at=now,
+            pending=3,
+            initializing=4,
+            running=18,
+            outcome="PARTIALLY_SUCCESSFUL",
+            items=900,
+            rejected=12,
+            failures=REVIEW_FAILURES,
+            cause="Some lines could not be saved.",
+        ),
+        JobTimeline(
+            OTHER_ACCOUNT_SITE_ID,
+            {
+                "id": OTHER_SITE_JOB,
+                "name": "Another site's job",
+                "source": _csv("f-x"),
+                "destination": _collection("X"),
+            },
+            submitted_at=now - HOUR,
+            running=10,
+        ),
+    ]
+    for job in jobs:
+        state.add_job(job)
