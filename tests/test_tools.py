@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.config import Settings, SettingsError
 
@@ -165,3 +165,44 @@ async def test_legacy_handshake_clients_get_the_same_result(settings):
     assert result.is_error is False
     assert result.structured_content is not None
     assert result.structured_content["status"] == "PARTIALLY_SUCCESSFUL"
+
+
+async def test_the_job_resource_is_the_raw_job_as_json(settings):
+    raw = payloads.partially_successful()
+    async with connected(settings, FakeWix(raw)) as client:
+        templates = (await client.list_resource_templates()).resource_templates
+        contents = (await client.read_resource(f"wix-data-mover://jobs/{JOB_ID}")).contents
+    assert [t.uri_template for t in templates] == ["wix-data-mover://jobs/{job_id}"]
+    assert templates[0].mime_type == "application/json"
+    assert json.loads(contents[0].text) == raw  # type: ignore[union-attr]
+
+
+async def test_a_bad_resource_id_is_an_error_without_a_request(settings):
+    fake = FakeWix()
+    async with connected(settings, fake) as client:
+        with pytest.raises(MCPError, match="is not a job id"):
+            await client.read_resource("wix-data-mover://jobs/not-a-job")
+    assert fake.requests == []
+
+
+async def test_prompts_come_from_the_prompts_folder_with_their_arguments(settings):
+    async with connected(settings, FakeWix()) as client:
+        prompts = {prompt.name: prompt for prompt in (await client.list_prompts()).prompts}
+        diagnosis = await client.get_prompt("diagnose_data_movement_job", {"job_id": JOB_ID})
+        check = await client.get_prompt("check_data_migration", {"name_hint": "products"})
+        with pytest.raises(MCPError):  # the SDK answers "Internal server error" here
+            await client.get_prompt("diagnose_data_movement_job", {})
+    assert set(prompts) == {
+        "check_data_migration",
+        "diagnose_data_movement_job",
+        "data_migration_report",
+    }
+    arguments = {
+        arg.name: arg.required for arg in prompts["diagnose_data_movement_job"].arguments or []
+    }
+    assert arguments == {"job_id": True}
+    assert prompts["check_data_migration"].title == "Check on a data migration"
+    text = diagnosis.messages[0].content.text  # type: ignore[union-attr]
+    assert f"Diagnose Wix data movement job {JOB_ID}." in text and "{job_id}" not in text
+    check_text = check.messages[0].content.text  # type: ignore[union-attr]
+    assert "Job id: not given" in check_text and "What it was about: products" in check_text

@@ -337,6 +337,19 @@ def _list_field(body: dict[str, Any], name: str) -> None:
         raise WixApiError(f"Wix's answer has {name!r} that is not a list. Try again shortly.")
 
 
+def paging_cursor(body: dict[str, Any]) -> str | None:
+    """The cursor of the next page from Wix's pagingMetadata, or None on the last page."""
+    metadata = body.get("pagingMetadata")
+    if not isinstance(metadata, dict):
+        return None
+    metadata = cast(dict[str, Any], metadata)
+    cursors = metadata.get("cursors")
+    if not metadata.get("hasNext") or not isinstance(cursors, dict):
+        return None
+    following = cast(dict[str, Any], cursors).get("next")
+    return following if isinstance(following, str) and following else None
+
+
 def _request_id(headers: httpx.Headers) -> str | None:
     value = headers.get("x-wix-request-id")
     return value[:100] if value and value.isprintable() else None

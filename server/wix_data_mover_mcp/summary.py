@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .models import FINISHED_STATUSES, DataMovementJob, Destination, Progress, Source
-from .text import plain_url, quote
+from pydantic import BaseModel, Field
+
+from .models import (
+    FINISHED_STATUSES,
+    DataMovementJob,
+    Destination,
+    MovementLog,
+    Progress,
+    Source,
+)
+from .text import clean, plain_url, quote
 
 ERROR_CODES = {
     "WDH0000": (
@@ -75,13 +84,78 @@ def job_line(job: DataMovementJob, *, now: datetime) -> str:
     when = job.finished_at or job.started_at
     parts = [
         quote(job.name, 60) if job.name else "(no name)",
-        quote(job.id, 60).strip('"') if job.id else "(no id)",
-        status if percent is None or status == "COMPLETED" else f"{status} {percent}%",
+        clean(job.id, 60) if job.id else "(no id)",
+        f"{status} {percent}%" if percent is not None and not is_finished(job) else status,
     ]
     if when is not None:
         verb = "finished" if job.finished_at else "started"
         parts.append(f"{verb} {_ago(when, now)}")
     return " · ".join(parts)
+
+
+class FailureGroup(BaseModel):
+    code: str = Field(description="Wix's error code, or NO_CODE.")
+    count: int
+    descriptions: list[str] = Field(description="Up to 3 distinct descriptions from Wix.")
+    example_item_ids: list[str] = Field(description="Up to 3 source item ids.")
+
+
+def group_failures(logs: Sequence[MovementLog]) -> list[FailureGroup]:
+    """Rejected items by error code, the most frequent first."""
+    groups: dict[str, FailureGroup] = {}
+    for log in logs:
+        if log.failure is None:
+            continue
+        code = log.failure.code or "NO_CODE"
+        group = groups.setdefault(
+            code, FailureGroup(code=code, count=0, descriptions=[], example_item_ids=[])
+        )
+        group.count += 1
+        description = log.failure.description
+        if description and description not in group.descriptions and len(group.descriptions) < 3:
+            group.descriptions.append(description)
+        if log.source_item_id and len(group.example_item_ids) < 3:
+            group.example_item_ids.append(log.source_item_id)
+    return sorted(groups.values(), key=lambda group: -group.count)
+
+
+def summarize_logs(
+    job_id: str, logs: Sequence[MovementLog], groups: Sequence[FailureGroup], *, more: bool
+) -> str:
+    failed = sum(group.count for group in groups)
+    if not logs:
+        return f"Job {job_id} has no movement logs{' on this page' if more else ''}."
+    head = f"Job {job_id}: {_plural(len(logs), 'movement log')}"
+    head += f", {_count(failed)} for items that failed to move" if failed else ", none a failure"
+    sentences = [head + (" (first page)." if more else ".")]
+    for group in groups[:8]:
+        what = "; ".join(quote(text, 140) for text in group.descriptions[:2])
+        meaning, _ = ERROR_CODES.get(group.code, (None, None))
+        line = f"{clean(group.code, 20)}, {_plural(group.count, 'item')}"
+        line += f" ({meaning})" if meaning else ""
+        line += f": {what}" if what else ""
+        if group.example_item_ids:
+            examples = ", ".join(clean(item, 60) for item in group.example_item_ids)
+            line += f"; e.g. items {examples}"
+        sentences.append(line + ".")
+    if len(groups) > 8:
+        sentences.append(f"And {_plural(len(groups) - 8, 'other error code')}.")
+    if more:
+        sentences.append("More logs exist: call again with the next_cursor.")
+    return "\n".join(sentences)
+
+
+def summarize_job_list(
+    lines: Sequence[str], *, scanned: int, more: bool, searched_name: str | None
+) -> str:
+    if not lines:
+        where = f" whose name contains {quote(searched_name, 60)}" if searched_name else ""
+        found = f"No jobs{where} among the {_plural(scanned, 'most recent job')}."
+        return found + (" Older jobs exist: call again with the next_cursor." if more else "")
+    text = "\n".join(f"- {line}" for line in lines)
+    if more:
+        text += "\nMore jobs: call again with the next_cursor."
+    return text
 
 
 def route(job: DataMovementJob) -> str:
@@ -151,6 +225,11 @@ def describe_destination(destination: Destination) -> str:
     return _unknown_kind(destination)
 
 
+def _said(text: str, limit: int) -> str:
+    """Wix's sentence, quoted, without its own final period (ours follows the quote)."""
+    return quote(text.rstrip().removesuffix("."), limit)
+
+
 def _unknown_kind(part: Source | Destination) -> str:
     kinds = list(part.model_extra or {})
     return quote(kinds[0], 40) if kinds else "an unspecified place"
@@ -167,12 +246,12 @@ def _file(file_format: str | None) -> str:
 def _languages(languages: list[str] | None) -> str:
     if not languages:
         return ""
-    shown = ", ".join(quote(lang, 12).strip('"') for lang in languages[:8])
+    shown = ", ".join(clean(lang, 12) for lang in languages[:8])
     return f" ({shown}{', …' if len(languages) > 8 else ''})"
 
 
 def _label(job: DataMovementJob) -> str:
-    ident = quote(job.id, 60).strip('"') if job.id else "(no id)"
+    ident = clean(job.id, 60) if job.id else "(no id)"
     return f"Job {quote(job.name, 80)} ({ident})" if job.name else f"Job {ident}"
 
 
@@ -294,7 +373,7 @@ def _partial_details(job: DataMovementJob) -> list[str]:
             details.append(counts[0].upper() + counts[1:] + ".")
     options = job.partially_successful_options
     if options and options.cause:
-        details.append(f"Cause: {quote(options.cause, 160)}.")
+        details.append(f"Cause: {_said(options.cause, 160)}.")
     logs = f" ({_plural(job.logs_recorded, 'log')} recorded)" if job.logs_recorded else ""
     details.append(
         f"The movement logs{logs} say which items were rejected and why: "
@@ -310,10 +389,10 @@ def _error_sentences(job: DataMovementJob) -> list[str]:
     sentences: list[str] = []
     meaning, advice = ERROR_CODES.get(error.code or "", (None, None))
     if error.code:
-        code = quote(error.code, 20).strip('"')
+        code = clean(error.code, 20)
         sentences.append(f"Error {code}" + (f" means {meaning}." if meaning else "."))
     if error.description:
-        sentences.append(f"Wix says: {quote(error.description, 200)}.")
+        sentences.append(f"Wix says: {_said(error.description, 200)}.")
     if advice:
         sentences.append(advice)
     elif error.code and error.code.startswith("WDE"):

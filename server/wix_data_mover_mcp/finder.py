@@ -1,0 +1,102 @@
+"""Finding jobs by status and by part of their name, newest first, with a stateless cursor.
+
+Wix's query language has no "contains", so a name search reads pages of recent jobs and keeps
+the matches. The cursor handed back encodes where to resume (the query, Wix's own cursor and
+how many jobs of that page were already seen), so any server instance can continue it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, cast
+
+from .client import WixApiError, WixDataMoverClient, paging_cursor
+
+NEWEST_FIRST = [{"fieldName": "startedAt", "order": "DESC"}]
+SCAN_PAGE = 100
+SCAN_PAGES = 5
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[dict[str, Any]]
+    next_cursor: str | None
+    scanned: int
+
+
+@dataclass(frozen=True)
+class _Position:
+    statuses: tuple[str, ...]
+    name_contains: str | None
+    wix_cursor: str | None
+    skip: int
+
+    def encode(self) -> str:
+        data = [list(self.statuses), self.name_contains, self.wix_cursor, self.skip]
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> _Position:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            statuses, name, wix_cursor, skip = json.loads(base64.urlsafe_b64decode(padded))
+            texts = [*statuses, name or "", wix_cursor or ""]
+            if not all(isinstance(text, str) for text in texts) or int(skip) < 0:
+                raise ValueError
+            return cls(tuple(statuses), name, wix_cursor, int(skip))
+        except (ValueError, TypeError, binascii.Error):
+            raise WixApiError(
+                "That cursor was not given out by list_data_movement_jobs. Call it without a "
+                "cursor to start from the newest jobs."
+            ) from None
+
+
+async def find_jobs(
+    client: WixDataMoverClient,
+    *,
+    statuses: tuple[str, ...] = (),
+    name_contains: str | None = None,
+    limit: int = 10,
+    cursor: str | None = None,
+) -> JobPage:
+    start = _Position(statuses, name_contains, wix_cursor=None, skip=0)
+    position = _Position.decode(cursor) if cursor else start
+    needle = (position.name_contains or "").casefold()
+    page_size = SCAN_PAGE if needle else limit
+    found: list[dict[str, Any]] = []
+    scanned = 0
+    wix_cursor, skip = position.wix_cursor, position.skip
+    for _ in range(SCAN_PAGES):
+        body = await client.query_jobs(
+            filter=_status_filter(position.statuses),
+            sort=NEWEST_FIRST,
+            limit=page_size,
+            cursor=wix_cursor,
+        )
+        jobs = cast(list[dict[str, Any]], body["jobs"])
+        next_wix = paging_cursor(body)
+        for index in range(skip, len(jobs)):
+            scanned += 1
+            if needle and needle not in str(jobs[index].get("name") or "").casefold():
+                continue
+            found.append(jobs[index])
+            if len(found) == limit:
+                more = index + 1 < len(jobs) or next_wix is not None
+                resume = _Position(position.statuses, position.name_contains, wix_cursor, index + 1)
+                return JobPage(found, resume.encode() if more else None, scanned)
+        if next_wix is None:
+            return JobPage(found, None, scanned)
+        wix_cursor, skip = next_wix, 0
+    resume = _Position(position.statuses, position.name_contains, wix_cursor, 0)
+    return JobPage(found, resume.encode(), scanned)
+
+
+def _status_filter(statuses: tuple[str, ...]) -> dict[str, Any]:
+    if not statuses:
+        return {}
+    if len(statuses) == 1:
+        return {"status": {"$eq": statuses[0]}}
+    return {"status": {"$in": list(statuses)}}

@@ -1,0 +1,85 @@
+"""Prompts kept as Markdown files in prompts/, offered as MCP prompts with arguments.
+
+A file starts with a front matter block:
+
+    ---
+    title: Check on a data migration
+    description: What the prompt is for.
+    argument: job_id | optional | The job's id, if you have it.
+    ---
+
+and its body names arguments as {job_id}. An optional argument left out reads "not given".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
+
+MAX_ARGUMENT_CHARS = 2000
+NOT_GIVEN = "not given"
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    name: str
+    title: str
+    description: str
+    arguments: list[PromptArgument]
+    body: str
+
+    def render(self, **values: str | None) -> str:
+        text = self.body
+        for argument in self.arguments:
+            value = (values.get(argument.name) or "").strip()[:MAX_ARGUMENT_CHARS]
+            text = text.replace(f"{{{argument.name}}}", value or NOT_GIVEN)
+        return text
+
+    def as_prompt(self) -> Prompt:
+        render: Callable[..., str] = self.render
+        return Prompt(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            arguments=self.arguments,
+            fn=render,
+            context_kwarg=None,
+        )
+
+
+def prompts_dir() -> Path:
+    """In a wheel the prompts sit inside the package; in a checkout, at the top level."""
+    packaged = Path(__file__).with_name("prompts")
+    return packaged if packaged.is_dir() else Path(__file__).parents[2] / "prompts"
+
+
+def load_prompts(directory: Path | None = None) -> Iterator[PromptFile]:
+    for path in sorted((directory or prompts_dir()).glob("*.md")):
+        yield parse_prompt(path.stem, path.read_text(encoding="utf-8"))
+
+
+def parse_prompt(name: str, text: str) -> PromptFile:
+    head, separator, body = text.removeprefix("---\n").partition("\n---\n")
+    if not text.startswith("---\n") or not separator:
+        raise ValueError(f"prompt {name}: missing the --- front matter block")
+    fields: dict[str, str] = {}
+    arguments: list[PromptArgument] = []
+    for line in head.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "argument":
+            arg_name, need, description = (part.strip() for part in value.split("|", 2))
+            arguments.append(
+                PromptArgument(name=arg_name, description=description, required=need == "required")
+            )
+        elif key.strip():
+            fields[key.strip()] = value.strip()
+    return PromptFile(
+        name=name,
+        title=fields["title"],
+        description=fields["description"],
+        arguments=arguments,
+        body=body.strip() + "\n",
+    )
