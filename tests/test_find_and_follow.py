@@ -193,7 +193,7 @@ async def test_wait_reports_growing_progress_until_the_job_finishes(emulator):
     progress = [update[0] for update in updates]
     assert progress == sorted(set(progress)) and progress[-1] == 100
     assert len(progress) >= 3
-    assert updates[-1][1:] == (100, "completed, 100% done")
+    assert updates[-1][1:] == (100, "completed, 100% done (10 of 10 items)")
 
 
 async def test_wait_that_runs_out_of_time_is_not_an_error(emulator):

@@ -40,6 +40,7 @@ from .summary import (
     is_finished,
     job_line,
     percent_complete,
+    progress_phrase,
     summarize_job,
     summarize_job_list,
     summarize_logs,
@@ -49,7 +50,7 @@ from .text import quote
 SERVER_NAME = "wix-data-mover"
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
-POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 10.0)  # then every 10 s: ≤ 6 calls a minute
+POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
 
 INSTRUCTIONS = """\
 Answers questions about Wix Data Mover jobs: imports of CSV/JSONL files into CMS collections,
@@ -406,7 +407,7 @@ async def follow_job(
         job, _ = parse_job(raw)
         if (progress := stage_progress(job)) > reported:
             reported = progress
-            await ctx.report_progress(progress, 100, progress_message(job))
+            await ctx.report_progress(progress, 100, progress_phrase(job))
         if is_finished(job) or time.monotonic() + delay > deadline:
             return raw
         await anyio.sleep(delay)
@@ -426,12 +427,6 @@ def stage_progress(job: DataMovementJob) -> float:
             return 2 + 0.97 * (percent_complete(job) or 0)
 
 
-def progress_message(job: DataMovementJob) -> str:
-    percent = percent_complete(job)
-    status = (job.status or "unknown status").replace("_", " ").lower()
-    return f"{status}, {percent}% done" if percent is not None else status
-
-
 def tool_result(
     summary: str, structured: BaseModel, raw: Any = None, *, next_cursor: str | None = None
 ) -> CallToolResult:
@@ -449,4 +444,6 @@ def tool_result(
 
 
 def _demo(summary: str, demo: bool) -> str:
-    return DEMO_PREFIX + summary if demo else summary
+    if not demo:
+        return summary
+    return DEMO_PREFIX + ("\n" if "\n" in summary else "") + summary

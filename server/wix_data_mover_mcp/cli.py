@@ -1,11 +1,15 @@
-"""Command line: `wix-data-mover-mcp` serves MCP over stdio; subcommands are for people."""
+"""Command line: `wix-data-mover-mcp` serves MCP over stdio; subcommands are for people.
+
+Imports are deferred to the command that needs them, so the stdio path starts quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from . import __version__
@@ -15,10 +19,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wix_data_mover_mcp")
 
+EPILOG = """\
+With no command, serves MCP over stdio (what an assistant runs). Configuration comes from
+WIX_API_KEY, WIX_SITE_ID, WIX_ACCOUNT_ID, WIX_API_BASE_URL and WIX_API_TIMEOUT; add --demo to
+use the built-in emulator instead of Wix.
+"""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure_logging(getattr(args, "verbose", False))
+    _configure_logging(verbose=args.verbose)
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -26,33 +36,87 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--demo", action="store_true", help="use the built-in emulator and its demo jobs"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log more on stderr")
+
     parser = argparse.ArgumentParser(
         prog="wix-data-mover-mcp",
-        description="MCP server for Wix Data Mover jobs. With no command, serves MCP over stdio.",
+        description="MCP server for Wix Data Mover jobs: imports, exports and copies.",
+        epilog=EPILOG,
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_common(parser)
-    parser.set_defaults(run=_serve)
+    parser.add_argument(
+        "--allow-terminate", action="store_true", help="offer terminate_data_movement_job"
+    )
+    parser.set_defaults(run=_serve, transport="stdio")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve MCP over stdio (the default)")
-    _add_common(serve)
+    serve = commands.add_parser("serve", parents=[common], help="serve MCP (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="a Host header to accept behind a proxy or DNS name (repeatable)",
+    )
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="serve a non-loopback address without WIX_MCP_AUTH_TOKEN (not recommended)",
+    )
+    serve.add_argument(
+        "--allow-terminate", action="store_true", help="offer terminate_data_movement_job"
+    )
     serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="a guided tour on demo data, no Wix account needed")
+    demo.set_defaults(run=_demo, verbose=False)
+
+    emulator = commands.add_parser("emulator", help="run the Data Mover emulator on loopback")
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.set_defaults(run=_emulator, verbose=False)
+
+    doctor = commands.add_parser("doctor", parents=[common], help="check settings and access")
+    doctor.set_defaults(run=_command("doctor"))
+
+    job = commands.add_parser("job", parents=[common], help="show one job")
+    job.add_argument("job_id")
+    job.add_argument("--json", action="store_true", help="print the raw job")
+    job.set_defaults(run=_command("job"))
+
+    jobs = commands.add_parser("jobs", parents=[common], help="list recent jobs")
+    jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
+    jobs.add_argument("--name", help="words from the job's name")
+    jobs.add_argument("--limit", type=int, default=10)
+    jobs.add_argument("--json", action="store_true", help="print the raw jobs")
+    jobs.set_defaults(run=_command("jobs"))
+
+    logs = commands.add_parser("logs", parents=[common], help="why a job's items were rejected")
+    logs.add_argument("job_id")
+    logs.add_argument("--limit", type=int, default=50)
+    logs.add_argument("--json", action="store_true", help="print the raw logs")
+    logs.set_defaults(run=_command("logs"))
+
+    watch = commands.add_parser("watch", parents=[common], help="follow a job to its end")
+    watch.add_argument("job_id")
+    watch.set_defaults(run=_command("watch"))
     return parser
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more on stderr"
-    )
-
-
-def _configure_logging(verbose: bool = False) -> None:
+def _configure_logging(*, verbose: bool) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
     # httpx logs every request URL at INFO; keep stderr for what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -61,8 +125,30 @@ def _configure_logging(verbose: bool = False) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from .app import build_server
 
-    build_server(_settings_or_problem()).run()
+    with _settings_source(args) as settings:
+        if isinstance(settings, Exception) or not getattr(args, "allow_terminate", False):
+            server_settings = settings
+        else:
+            server_settings = settings.model_copy(update={"allow_terminate": True})
+        server = build_server(server_settings, demo=args.demo)
+        if args.transport == "http":
+            from .http_transport import serve_http
+
+            return serve_http(
+                server,
+                host=args.host,
+                port=args.port,
+                allowed_hosts=args.allowed_host,
+                insecure_no_auth=args.insecure_no_auth,
+            )
+        server.run()
     return 0
+
+
+def _settings_source(args: argparse.Namespace) -> AbstractContextManager[Settings | SettingsError]:
+    from .demo import demo_or_real_settings
+
+    return demo_or_real_settings(demo=args.demo, real=_settings_or_problem)
 
 
 def _settings_or_problem() -> Settings | SettingsError:
@@ -74,3 +160,30 @@ def _settings_or_problem() -> Settings | SettingsError:
     except SettingsError as exc:
         log.error("%s Tool calls will report this until it is fixed.", exc)
         return exc
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_tour
+
+    return run_tour()
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+
+    emulator = Emulator(port=args.port)
+    print(f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server at it with:")
+    print(
+        f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}"
+    )
+    emulator.serve_forever()
+    return 0
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from . import commands
+
+        return commands.run(name, args)
+
+    return run

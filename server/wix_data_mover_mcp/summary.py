@@ -297,6 +297,14 @@ def _status_details(job: DataMovementJob, now: datetime) -> list[str]:
             return details + _error_sentences(job)
 
 
+def progress_phrase(job: DataMovementJob) -> str:
+    """A short status line for progress displays: 'in progress, 41% done (12.3 MB of 30.0 MB)'."""
+    status = clean(job.status or "unknown status", 40).replace("_", " ").lower()
+    if job.status == "COMPLETED" or job.status not in FINISHED_STATUSES:
+        return status + _progress_clause(job.progress)
+    return status
+
+
 def _progress_clause(progress: Progress | None) -> str:
     if progress is None or progress.current is None:
         return ""

@@ -1,0 +1,115 @@
+"""The demo: the emulator and the MCP server in one process, and a tour of what an assistant
+would do with them. Also the settings that point any command at the emulator."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from .app import build_server
+from .config import Settings, SettingsError
+from .emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from .emulator import seed as demo_jobs
+
+WIDTH = 96
+
+
+def demo_settings(base_url: str) -> Settings:
+    return Settings.model_validate(
+        {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": base_url}
+    )
+
+
+@contextmanager
+def demo_or_real_settings(
+    *, demo: bool, real: Callable[[], Settings | SettingsError]
+) -> Generator[Settings | SettingsError]:
+    """The real settings, or (with demo) settings for an emulator that runs until the end."""
+    if not demo:
+        yield real()
+        return
+    with Emulator() as emulator:
+        yield demo_settings(emulator.url)
+
+
+def run_tour() -> int:
+    with Emulator() as emulator:
+        anyio.run(_tour, emulator.url)
+    return 0
+
+
+async def _tour(base_url: str) -> None:
+    server = build_server(demo_settings(base_url), demo=False)
+    async with Client(server) as client:
+        _heading("An assistant connects and sees these tools")
+        for tool in (await client.list_tools()).tools:
+            _say(f"{tool.name}: {tool.title}")
+
+        _heading('"What data jobs ran on my site lately?"  →  list_data_movement_jobs')
+        await _show(client, "list_data_movement_jobs", {"limit": 6})
+
+        for question, job_id in [
+            ('"Is the spring products import done?"', demo_jobs.PRODUCTS_IMPORT),
+            ('"Why did the blog import fail?"', demo_jobs.BLOG_IMPORT_FAILED),
+            ('"How did the members import go?"', demo_jobs.MEMBERS_PARTIAL),
+        ]:
+            _heading(f"{question}  →  get_data_movement_job")
+            await _show(client, "get_data_movement_job", {"job_id": job_id})
+
+        _heading('"Which members were rejected, and why?"  →  list_data_movement_job_logs')
+        await _show(
+            client,
+            "list_data_movement_job_logs",
+            {"job_id": demo_jobs.MEMBERS_PARTIAL, "limit": 30},
+        )
+
+        _heading('"Tell me when the catalog upload is done"  →  wait_for_data_movement_job')
+        await _follow(client, demo_jobs.CATALOG_UPLOAD)
+
+    print()
+    print("That was the built-in emulator. To use your own site, see the README's Configuration.")
+
+
+async def _show(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    result = await client.call_tool(tool, arguments)
+    _say(_first_text(result))
+    return result
+
+
+async def _follow(client: Client, job_id: str) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("  {task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("waiting", total=100)
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            bar.update(task, completed=progress, description=message or "")
+
+        result = await client.call_tool(
+            "wait_for_data_movement_job",
+            {"job_id": job_id, "timeout_seconds": 60},
+            progress_callback=on_progress,
+        )
+    _say(_first_text(result))
+
+
+def _first_text(result: CallToolResult) -> str:
+    block = result.content[0] if result.content else None
+    return block.text if isinstance(block, TextContent) else "(no text)"
+
+
+def _heading(text: str) -> None:
+    print(f"\n\033[1m{text}\033[0m" if sys.stdout.isatty() else f"\n{text}")
+
+
+def _say(text: str) -> None:
+    for line in text.splitlines():
+        print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="    "))

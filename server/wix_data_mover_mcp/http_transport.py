@@ -1,0 +1,149 @@
+"""MCP over streamable HTTP for shared and remote use, locked down by default.
+
+Stateless (any instance can answer any request), SSE responses so progress reaches the
+client, Host and Origin checked against DNS rebinding, an optional bearer token compared in
+constant time, a body size limit, and /healthz for load balancers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import __version__
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1024 * 1024
+HEALTH_PATH = "/healthz"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class BindRefused(Exception):
+    """Serving this address without a token would open the Wix data to the network."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def http_app(
+    server: MCPServer[Any],
+    *,
+    host: str,
+    token: str | None,
+    allowed_hosts: Sequence[str] = (),
+    insecure_no_auth: bool = False,
+) -> ASGIApp:
+    """The ASGI app: /mcp (streamable HTTP) behind the token check, and /healthz."""
+    if not token and not is_loopback(host) and not insecure_no_auth:
+        raise BindRefused(
+            f"Refusing to serve {host} without a token: anyone who can reach it could read your "
+            "Wix jobs. Set WIX_MCP_AUTH_TOKEN to a long random secret (clients send it as "
+            "'Authorization: Bearer <token>'), or pass --insecure-no-auth if something in "
+            "front of this server already authenticates every request."
+        )
+
+    @server.custom_route(HEALTH_PATH, methods=["GET"])
+    async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    app = server.streamable_http_app(
+        stateless_http=True,
+        json_response=False,
+        max_request_body_size=MAX_REQUEST_BYTES,
+        transport_security=_security(host, allowed_hosts),
+        host=host,
+    )
+    return BearerTokenGuard(app, token) if token else app
+
+
+def _security(host: str, extra_hosts: Sequence[str]) -> TransportSecuritySettings:
+    names: list[str] = [*LOOPBACK_HOSTS, *extra_hosts]
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        names.append(f"[{host}]" if ":" in host else host)
+    hosts = [pattern for name in names for pattern in _host_patterns(name)]
+    origins = [f"{scheme}://{entry}" for entry in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def _host_patterns(name: str) -> list[str]:
+    """'example.com' matches on any port; 'example.com:8443' only on that one."""
+    has_port = "]:" in name if name.startswith("[") else ":" in name
+    return [name] if has_port else [name, f"{name}:*"]
+
+
+class BearerTokenGuard:
+    """Every request but /healthz must carry 'Authorization: Bearer <token>'."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self._app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
+            await self._app(scope, receive, send)
+            return
+        body = json.dumps({"error": "unauthorized", "error_description": "Bearer token required"})
+        response = Response(
+            body,
+            status_code=401,
+            media_type="application/json",
+            headers={"www-authenticate": 'Bearer realm="wix-data-mover-mcp"'},
+        )
+        await response(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        given = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                given = value
+        return hmac.compare_digest(given, self._expected)
+
+
+def serve_http(
+    server: MCPServer[Any],
+    *,
+    host: str,
+    port: int,
+    allowed_hosts: Sequence[str],
+    insecure_no_auth: bool,
+) -> int:
+    from .serving import BackgroundServer
+
+    token = os.environ.get("WIX_MCP_AUTH_TOKEN", "").strip() or None
+    extra = [h.strip() for h in os.environ.get("WIX_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    try:
+        app = http_app(
+            server,
+            host=host,
+            token=token,
+            allowed_hosts=[*allowed_hosts, *extra],
+            insecure_no_auth=insecure_no_auth,
+        )
+    except BindRefused as exc:
+        log.error("%s", exc)
+        return 2
+    running = BackgroundServer(app, host=host, port=port, graceful_seconds=30)
+    auth = "bearer token required" if token else "no token"
+    log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
+    running.serve_forever()
+    return 0

@@ -1,0 +1,145 @@
+"""MCP over streamable HTTP: token, Host checks, health, size limit and progress over SSE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from wix_data_mover_mcp.app import build_server
+from wix_data_mover_mcp.cli import main
+from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
+from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.http_transport import BindRefused, http_app
+from wix_data_mover_mcp.serving import BackgroundServer
+
+TOKEN = "test-token-0123456789abcdef-never-a-real-one"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running:
+        yield running
+
+
+@contextmanager
+def serving(emulator: Emulator, allowed_hosts: Sequence[str] = ()) -> Iterator[BackgroundServer]:
+    settings = Settings.model_validate(
+        {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": emulator.url}
+    )
+    server = build_server(settings, poll_delays=(0.1, 0.2))
+    app = http_app(server, host="127.0.0.1", token=TOKEN, allowed_hosts=allowed_hosts)
+    with BackgroundServer(app) as running:
+        yield running
+
+
+def mcp_client(url: str, token: str | None = TOKEN) -> Client:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return Client(
+        streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers))
+    )
+
+
+@pytest.mark.anyio
+async def test_tool_calls_and_progress_reach_an_http_client_with_the_token(emulator):
+    job = emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {"id": "55555555-0000-4000-8000-000000000001", "source": {}, "destination": {}},
+            submitted_at=emulator.state.now(),
+            pending=0.2,
+            initializing=0.2,
+            running=1.0,
+        )
+    )
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    with serving(emulator) as running:
+        async with mcp_client(running.url) as client:
+            got = await client.call_tool("get_data_movement_job", {"job_id": demo.PRODUCTS_IMPORT})
+            waited = await client.call_tool(
+                "wait_for_data_movement_job",
+                {"job_id": job.id, "timeout_seconds": 20},
+                progress_callback=on_progress,
+            )
+    assert (got.structured_content or {})["status"] == "COMPLETED"
+    assert (waited.structured_content or {})["status"] == "COMPLETED"
+    assert len(updates) >= 3 and updates[-1] == 100
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"bearer {TOKEN}x", TOKEN])
+def test_requests_without_the_right_token_are_refused(emulator, authorization):
+    with serving(emulator) as running:
+        headers = ACCEPT | ({"authorization": authorization} if authorization else {})
+        response = httpx.post(f"{running.url}/mcp", json=INITIALIZE, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_health_needs_no_token_and_does_not_call_wix(emulator):
+    before = sum(emulator.state.requests.values())
+    with serving(emulator) as running:
+        response = httpx.get(f"{running.url}/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert sum(emulator.state.requests.values()) == before
+
+
+def test_a_foreign_host_header_is_refused_and_a_configured_one_accepted(emulator):
+    headers = ACCEPT | {"authorization": f"Bearer {TOKEN}"}
+    with serving(emulator, allowed_hosts=["mcp.example.com"]) as running:
+        foreign = httpx.post(
+            f"{running.url}/mcp", json=INITIALIZE, headers=headers | {"host": "evil.example"}
+        )
+        allowed = httpx.post(
+            f"{running.url}/mcp", json=INITIALIZE, headers=headers | {"host": "mcp.example.com"}
+        )
+        origin = httpx.post(
+            f"{running.url}/mcp",
+            json=INITIALIZE,
+            headers=headers | {"origin": "http://evil.example"},
+        )
+    assert foreign.status_code == 421
+    assert allowed.status_code == 200
+    assert origin.status_code == 403
+
+
+def test_oversized_requests_are_refused(emulator):
+    headers = ACCEPT | {"authorization": f"Bearer {TOKEN}"}
+    with serving(emulator) as running:
+        response = httpx.post(
+            f"{running.url}/mcp", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=headers
+        )
+    assert response.status_code == 413
+
+
+def test_a_public_address_without_a_token_is_refused(emulator):
+    server = build_server(Settings())
+    with pytest.raises(BindRefused, match="Set WIX_MCP_AUTH_TOKEN"):
+        http_app(server, host="0.0.0.0", token=None)
+    http_app(build_server(Settings()), host="0.0.0.0", token=None, insecure_no_auth=True)
+    http_app(build_server(Settings()), host="0.0.0.0", token=TOKEN)
+
+
+def test_the_command_line_refuses_to_bind_publicly_without_a_token(monkeypatch, caplog):
+    monkeypatch.delenv("WIX_MCP_AUTH_TOKEN", raising=False)
+    assert main(["serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "Refusing to serve 0.0.0.0 without a token" in caplog.text
