@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from mcp.types import CallToolResult, TextContent
+
 from wix_data_mover_mcp.client import RetryPolicy
 from wix_data_mover_mcp.config import Settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from wix_data_mover_mcp.cli import main
 from wix_data_mover_mcp.emulator import seed as demo
 

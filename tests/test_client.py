@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+
 from wix_data_mover_mcp.client import (
     MAX_BODY_BYTES,
     RetryPolicy,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wix_data_mover_mcp.config import Settings, SettingsError, load_settings
 
 from . import payloads

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.models import ErrorBody, MovementLog, parse_job, parse_leniently

@@ -10,6 +10,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.cli import main
 from wix_data_mover_mcp.config import Settings

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.client import RetryPolicy
 from wix_data_mover_mcp.config import Settings

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from wix_data_mover_mcp.models import DataMovementJob, parse_job
 
 from . import payloads

@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 from mcp import Client
+
 from wix_data_mover_mcp.app import build_server
 
 from . import payloads

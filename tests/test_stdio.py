@@ -39,3 +39,14 @@ async def test_bad_settings_do_not_stop_the_server():
         )
     assert result.is_error is True
     assert "WIX_API_TIMEOUT: Input should be greater than 0" in texts(result)[0]
+
+
+async def test_demo_flag_serves_the_emulator_and_says_so():
+    params = StdioServerParameters(command=str(SCRIPT), args=["--demo"], env=server_params().env)
+    async with Client(params, read_timeout_seconds=30) as client:
+        result = await client.call_tool(
+            "get_data_movement_job", {"job_id": "11111111-0000-4000-8000-000000000003"}
+        )
+    assert result.is_error is False
+    assert texts(result)[0].startswith("[Demo data from the built-in emulator")
+    assert "470 of 500 items moved, 30 rejected" in texts(result)[0]

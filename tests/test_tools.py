@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client, MCPError
+
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.config import Settings, SettingsError
 
