@@ -101,6 +101,9 @@ async def test_a_bad_status_is_refused_before_any_request(emulator):
     async with connected(emulator) as client:
         result = await client.call_tool("list_data_movement_jobs", {"status": "DONE; DROP"})
     assert result.is_error is True
+    assert texts(result)[0].endswith(
+        '"DONE; DROP" is not a job status. Use one or more of UNINITIALIZED, INITIALIZING, IN_PROGRESS, COMPLETED, FAILED, PARTIALLY_SUCCESSFUL.'
+    )
     assert emulator.state.requests["query_jobs"] == before
 
 

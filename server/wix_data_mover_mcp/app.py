@@ -6,6 +6,7 @@ Each tool is thin: check the input, call the client, summarise, return both chan
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import AsyncGenerator, Generator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -32,7 +33,7 @@ from .client import (
 )
 from .config import API_KEYS_URL, GUID_EXAMPLE, GUID_PATTERN, Settings, SettingsError, is_guid
 from .finder import find_jobs
-from .models import DataMovementJob, MovementLog, parse_job, parse_leniently
+from .models import DataMovementJob, MovementLog, OutputModel, parse_job, parse_leniently
 from .prompts import load_prompts
 from .summary import (
     FailureGroup,
@@ -71,6 +72,8 @@ TERMINATE_OFF = (
     "- Stopping jobs is turned off; the server's owner can allow it with WIX_ALLOW_TERMINATE=true."
 )
 
+
+# The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
 JobId = Annotated[
     str,
     Field(
@@ -78,7 +81,7 @@ JobId = Annotated[
         json_schema_extra={"pattern": GUID_PATTERN},
     ),
 ]
-Status = Annotated[str, Field(pattern=r"^[A-Za-z_]{1,40}$")]
+STATUS_WORD = re.compile(r"[A-Z_]{1,40}")
 Cursor = Annotated[
     str | None,
     Field(
@@ -99,10 +102,10 @@ class AppState:
         return self.client
 
 
-class JobResult(BaseModel):
-    summary: str = Field(description="Sentences that can be relayed to the user as they are.")
+class JobResult(OutputModel):
+    summary: str = Field(description="Sentences to relay to the user as they are.")
     status: str | None = Field(description="The job's status exactly as Wix reports it.")
-    finished: bool = Field(description="True once the job has ended, whatever the outcome.")
+    finished: bool = Field(description="True once the job has ended, however it ended.")
     percent_complete: int | None = Field(description="0-100, or null when Wix gives no total.")
     job: dict[str, Any] = Field(description="The job exactly as Wix sent it.")
 
@@ -112,16 +115,16 @@ class WaitResult(JobResult):
     waited_seconds: float
 
 
-class JobListResult(BaseModel):
+class JobListResult(OutputModel):
     summary: str = Field(description="One line per job: name, id, status, percent, when.")
     jobs: list[dict[str, Any]] = Field(description="The jobs exactly as Wix sent them.")
     next_cursor: str | None = Field(description="Pass as cursor for more jobs; null at the end.")
 
 
-class LogsResult(BaseModel):
+class LogsResult(OutputModel):
     summary: str = Field(description="Why items failed, grouped by error code.")
     groups: list[FailureGroup]
-    logs: list[dict[str, Any]] = Field(description="The movement logs exactly as Wix sent them.")
+    logs: list[dict[str, Any]] = Field(description="The logs exactly as Wix sent them.")
     next_cursor: str | None = Field(description="Pass as cursor for more logs; null at the end.")
 
 
@@ -176,8 +179,7 @@ def build_server(
         description=(
             "Fetch one Wix Data Mover job (import, export, copy or translation move) by id and "
             "say how it is going: status, progress, items moved or rejected, how long it ran, "
-            "where the data went, and for a failure what the error means and what to try. "
-            "Returns a summary to relay to the user, then the raw job as Wix sent it."
+            "where the data went, and for a failure what the error means and what to try."
         ),
         annotations=READ_ONLY,
     )
@@ -202,7 +204,7 @@ def build_server(
     async def list_data_movement_jobs(
         ctx: Context[AppState],
         status: Annotated[
-            Status | list[Status] | None,
+            str | list[str] | None,
             Field(
                 description="UNINITIALIZED, INITIALIZING, IN_PROGRESS, COMPLETED, FAILED or "
                 "PARTIALLY_SUCCESSFUL; one or a list."
@@ -214,15 +216,14 @@ def build_server(
                 description="Words from the job's name, any case, e.g. 'products'.", max_length=200
             ),
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=50, description="Jobs per page.")] = 10,
+        limit: Annotated[int, Field(description="Jobs per page.", ge=1, le=50)] = 10,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, JobListResult]:
         state = ctx.request_context.lifespan_context
-        statuses = [status] if isinstance(status, str) else status or []
         with wix_errors():
             page = await find_jobs(
                 state.wix(),
-                statuses=tuple(dict.fromkeys(s.upper() for s in statuses)),
+                statuses=checked_statuses(status),
                 name_contains=(name_contains or "").strip() or None,
                 limit=limit,
                 cursor=cursor,
@@ -252,7 +253,7 @@ def build_server(
     async def list_data_movement_job_logs(
         job_id: JobId,
         ctx: Context[AppState],
-        limit: Annotated[int, Field(ge=1, le=100, description="Logs per page.")] = 50,
+        limit: Annotated[int, Field(description="Logs per page.", ge=1, le=100)] = 50,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, LogsResult]:
         state = ctx.request_context.lifespan_context
@@ -285,7 +286,7 @@ def build_server(
         job_id: JobId,
         ctx: Context[AppState],
         timeout_seconds: Annotated[
-            float, Field(ge=1, le=600, description="How long to wait, in seconds (at most 600).")
+            float, Field(description="How long to wait, in seconds (at most 600).", ge=1, le=600)
         ] = 50,
     ) -> Annotated[CallToolResult, WaitResult]:
         state = ctx.request_context.lifespan_context
@@ -369,6 +370,19 @@ def checked_job_id(job_id: str) -> str:
         shown = quote(job_id, 60) if job_id else "An empty string"
         raise ToolError(f"{shown} is not a job id. A job id is a GUID like {GUID_EXAMPLE}.")
     return job_id.lower()
+
+
+def checked_statuses(status: str | list[str] | None) -> tuple[str, ...]:
+    """Upper-cased and de-duplicated. Unknown words pass (Wix adds statuses), odd text does not."""
+    given = [status] if isinstance(status, str) else status or []
+    statuses = tuple(dict.fromkeys(word.strip().upper() for word in given))
+    for word in statuses:
+        if not STATUS_WORD.fullmatch(word):
+            raise ToolError(
+                f"{quote(word, 40)} is not a job status. Use one or more of UNINITIALIZED, "
+                "INITIALIZING, IN_PROGRESS, COMPLETED, FAILED, PARTIALLY_SUCCESSFUL."
+            )
+    return statuses
 
 
 @contextmanager

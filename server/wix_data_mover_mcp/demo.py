@@ -15,13 +15,13 @@ from mcp.types import CallToolResult, TextContent
 
 from .app import build_server
 from .config import Settings, SettingsError
-from .emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
-from .emulator import seed as demo_jobs
 
 WIDTH = 96
 
 
 def demo_settings(base_url: str) -> Settings:
+    from .emulator import DEMO_API_KEY, DEMO_SITE_ID
+
     return Settings.model_validate(
         {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": base_url}
     )
@@ -35,17 +35,23 @@ def demo_or_real_settings(
     if not demo:
         yield real()
         return
+    from .emulator import Emulator  # only in demo mode: keeps the serving path light
+
     with Emulator() as emulator:
         yield demo_settings(emulator.url)
 
 
 def run_tour() -> int:
+    from .emulator import Emulator
+
     with Emulator() as emulator:
         anyio.run(_tour, emulator.url)
     return 0
 
 
 async def _tour(base_url: str) -> None:
+    from .emulator import seed as demo_jobs
+
     server = build_server(demo_settings(base_url), demo=False)
     async with Client(server) as client:
         _heading("An assistant connects and sees these tools")

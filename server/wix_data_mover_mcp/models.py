@@ -40,6 +40,18 @@ Count = Annotated[int | None, BeforeValidator(_lenient_int)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_blank_to_none), AfterValidator(_assume_utc)]
 
 
+def _without_property_titles(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
+class OutputModel(BaseModel):
+    """A tool's output. Its JSON schema is sent with every tools/list, so it drops pydantic's
+    per-field titles, which only repeat the field names."""
+
+    model_config = ConfigDict(json_schema_extra=_without_property_titles)
+
+
 class WixModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
 

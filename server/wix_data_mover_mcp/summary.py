@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from .models import (
     FINISHED_STATUSES,
     DataMovementJob,
     Destination,
     MovementLog,
+    OutputModel,
     Progress,
     Source,
 )
@@ -93,7 +94,7 @@ def job_line(job: DataMovementJob, *, now: datetime) -> str:
     return " · ".join(parts)
 
 
-class FailureGroup(BaseModel):
+class FailureGroup(OutputModel):
     code: str = Field(description="Wix's error code, or NO_CODE.")
     count: int
     descriptions: list[str] = Field(description="Up to 3 distinct descriptions from Wix.")

@@ -1,0 +1,400 @@
+"""Speed and size budgets, measured side by side in one run on one machine.
+
+    uv run python benchmarks/run.py            # full run (several minutes)
+    uv run python benchmarks/run.py --quick    # about a minute
+
+Prints a markdown table and exits 1 if a budget is missed. Everything runs on loopback: the
+server talks to the project's emulator, never to Wix. The reference server (mcp-server-fetch)
+is installed from PyPI into benchmarks/.envs/ on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.emulator import seed as demo
+
+HERE = Path(__file__).parent
+ENVS = HERE / ".envs"
+BIN = Path(sys.executable).parent
+JOB = demo.PRODUCTS_IMPORT
+
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    budget: str = ""
+    ok: bool | None = None
+
+
+@dataclass
+class Plan:
+    starts: int
+    warm_calls: int
+    http_calls: int
+    soak_calls: int
+
+
+QUICK = Plan(starts=10, warm_calls=200, http_calls=500, soak_calls=1_000)
+FULL = Plan(starts=20, warm_calls=1_000, http_calls=2_000, soak_calls=10_000)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return keep | extra
+
+
+def emulator_env(emulator: Emulator) -> dict[str, str]:
+    """Every tool on (terminate too), so tools/list is measured at its largest."""
+    return base_env(
+        WIX_API_KEY=DEMO_API_KEY,
+        WIX_SITE_ID=DEMO_SITE_ID,
+        WIX_API_BASE_URL=emulator.url,
+        WIX_ALLOW_TERMINATE="true",
+    )
+
+
+# --- cold start ------------------------------------------------------------------------------
+
+
+async def time_to_tools_list(params: StdioServerParameters) -> float:
+    started = time.perf_counter()
+    async with Client(params, read_timeout_seconds=60, mode="legacy") as client:
+        await client.list_tools()
+        return time.perf_counter() - started
+
+
+async def median_start(params: StdioServerParameters, runs: int) -> float:
+    await time_to_tools_list(params)  # warm the file cache, as a running machine would have it
+    return statistics.median([await time_to_tools_list(params) for _ in range(runs)])
+
+
+def reference_server() -> Path:
+    env = ENVS / "fetch"
+    script = env / "bin" / "mcp-server-fetch"
+    if not script.exists():
+        uv = shutil.which("uv") or "uv"
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env)], check=True)
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(env / "bin" / "python"),
+                "mcp-server-fetch",
+            ],
+            check=True,
+        )
+    return script
+
+
+async def cold_start(plan: Plan) -> list[Row]:
+    ours = StdioServerParameters(command=str(BIN / "wix-data-mover-mcp"), env=base_env())
+    floor = StdioServerParameters(
+        command=sys.executable, args=[str(HERE / "minimal_server.py")], env=base_env()
+    )
+    reference = StdioServerParameters(command=str(reference_server()), env=base_env())
+    ours_s = await median_start(ours, plan.starts)
+    floor_s = await median_start(floor, plan.starts)
+    reference_s = await median_start(reference, plan.starts)
+    runs = f"median of {plan.starts}"
+    return [
+        Row(
+            f"cold start to tools/list: this server ({runs})",
+            f"{ours_s * 1000:.0f} ms",
+            f"≤ mcp-server-fetch ({reference_s * 1000:.0f} ms)",
+            ours_s <= reference_s,
+        ),
+        Row("cold start: minimal MCPServer, one tool (SDK floor)", f"{floor_s * 1000:.0f} ms"),
+        Row("cold start: mcp-server-fetch (reference)", f"{reference_s * 1000:.0f} ms"),
+    ]
+
+
+# --- warm latency, concurrency, sizes and memory over stdio ----------------------------------
+
+
+def server_pid() -> int | None:
+    """The newest child process running our console script."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == me and b"wix-data-mover-mcp" in cmdline:
+            found.append(int(entry.name))
+    return max(found) if found else None
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def timed(calls: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def over_stdio(emulator: Emulator, plan: Plan) -> list[Row]:
+    rows: list[Row] = []
+    params = StdioServerParameters(
+        command=str(BIN / "wix-data-mover-mcp"), env=emulator_env(emulator)
+    )
+    headers = {"authorization": DEMO_API_KEY, "wix-site-id": DEMO_SITE_ID}
+    async with httpx.AsyncClient(base_url=emulator.url, headers=headers) as http:
+        plain = await timed(plan.warm_calls, lambda: http.get(f"/data-mover/v1/jobs/{JOB}"))
+    async with Client(params, read_timeout_seconds=60) as client:
+        pid = server_pid()
+        rss_start = rss_mib(pid) if pid else float("nan")
+
+        async def get_job() -> Any:
+            return await client.call_tool("get_data_movement_job", {"job_id": JOB})
+
+        warm = await timed(plan.warm_calls, get_job)
+        gap = statistics.median(warm) - statistics.median(plain)
+        rows += [
+            Row(
+                f"warm get_data_movement_job over stdio, p50 / p99 ({plan.warm_calls} calls)",
+                f"{statistics.median(warm):.2f} / {percentile(warm, 99):.2f} ms",
+                f"p50 ≤ floor + 2 ms (+{gap:.2f} ms)",
+                gap <= 2.0,
+            ),
+            Row(
+                "floor: plain httpx GET of the same job, p50 / p99",
+                f"{statistics.median(plain):.2f} / {percentile(plain, 99):.2f} ms",
+            ),
+        ]
+        rows += await concurrency(client, emulator)
+        rows += await sizes(client)
+        soak_fds_before = open_fds(pid) if pid else -1
+        rss_warm = rss_mib(pid) if pid else float("nan")
+        started = time.perf_counter()
+        await timed(plan.soak_calls, get_job)
+        soak_s = time.perf_counter() - started
+        rss_end = rss_mib(pid) if pid else float("nan")
+        fds_after = open_fds(pid) if pid else -1
+    growth = rss_end - rss_warm
+    rows += [
+        Row("RSS after start", f"{rss_start:.1f} MiB"),
+        Row(
+            f"RSS growth over {plan.soak_calls:,} more calls ({soak_s:.0f} s)",
+            f"{rss_warm:.1f} → {rss_end:.1f} MiB ({growth:+.1f})",
+            "flat: ≤ +5 MiB",
+            growth <= 5,
+        ),
+        Row(
+            f"open file descriptors before / after {plan.soak_calls:,} calls",
+            f"{soak_fds_before} / {fds_after}",
+            "flat: ≤ +2",
+            fds_after - soak_fds_before <= 2,
+        ),
+    ]
+    return rows
+
+
+async def concurrency(client: Client, emulator: Emulator) -> list[Row]:
+    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=1.0)
+    started = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(
+                client.call_tool, "get_data_movement_job", {"job_id": demo.ORDERS_EXPORT}
+            )
+    elapsed = time.perf_counter() - started
+    emulator.state.clear_faults()
+    return [
+        Row(
+            "20 calls at once to a job that answers after 1 s",
+            f"{elapsed:.2f} s",
+            "≈ 1 s (≤ 1.5 s)",
+            elapsed <= 1.5,
+        )
+    ]
+
+
+async def sizes(client: Client) -> list[Row]:
+    tools = (await client.list_tools()).tools
+    wire = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
+    listing = len(json.dumps(wire, separators=(",", ":")).encode())
+    longest, text_bytes, structured_bytes = 0, [], []
+    for job_id in demo.DEMO_JOB_IDS:
+        result = await client.call_tool("get_data_movement_job", {"job_id": job_id})
+        summary = result.content[0].text  # type: ignore[union-attr]
+        longest = max(longest, len(summary))
+        text_bytes.append(sum(len(b.text.encode()) for b in result.content))  # type: ignore[union-attr]
+        structured_bytes.append(len(json.dumps(result.structured_content).encode()))
+    return [
+        Row(
+            f"tools/list size ({len(tools)} tools)",
+            f"{listing:,} bytes",
+            "≤ 8,192 bytes",
+            listing <= 8192,
+        ),
+        Row(
+            f"longest summary of the {len(demo.DEMO_JOB_IDS)} demo jobs",
+            f"{longest} chars",
+            "≤ 600 chars",
+            longest <= 600,
+        ),
+        Row(
+            "result size per job, text blocks / structured (median)",
+            f"{statistics.median(text_bytes):,.0f} / "
+            f"{statistics.median(structured_bytes):,.0f} bytes",
+        ),
+    ]
+
+
+# --- HTTP transport under load ---------------------------------------------------------------
+
+
+async def over_http(emulator: Emulator, plan: Plan) -> list[Row]:
+    port = free_port()
+    token = "benchmark-token-not-secret"
+    env = emulator_env(emulator) | {"WIX_MCP_AUTH_TOKEN": token}
+    command = [str(BIN / "wix-data-mover-mcp"), "serve", "--transport", "http", "--port", str(port)]
+    async with await anyio.open_process(command, env=env, stderr=subprocess.DEVNULL) as server:
+        try:
+            await wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            return await load(f"http://127.0.0.1:{port}/mcp", token, plan.http_calls, clients=50)
+        finally:
+            server.terminate()
+
+
+async def load(url: str, token: str, calls: int, *, clients: int) -> list[Row]:
+    latencies: list[float] = []
+    errors = 0
+    per_client = calls // clients
+
+    async def one_client() -> None:
+        nonlocal errors
+        headers = {"authorization": f"Bearer {token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            for _ in range(per_client):
+                started = time.perf_counter()
+                result = await client.call_tool("get_data_movement_job", {"job_id": JOB})
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += bool(result.is_error)
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for _ in range(clients):
+            group.start_soon(one_client)
+    elapsed = time.perf_counter() - started
+    done = per_client * clients
+    return [
+        Row(
+            f"HTTP: {clients} concurrent clients, {done:,} calls",
+            f"{done / elapsed:,.0f} calls/s; p50 {statistics.median(latencies):.1f} ms, "
+            f"p99 {percentile(latencies, 99):.1f} ms",
+            "0 errors",
+            errors == 0,
+        ),
+        Row("HTTP: errors", str(errors)),
+    ]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await anyio.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| measure | value | budget | |", "|---|---|---|---|"]
+    for row in rows:
+        verdict = "" if row.ok is None else ("ok" if row.ok else "**MISSED**")
+        lines.append(f"| {row.measure} | {row.value} | {row.budget} | {verdict} |")
+    return "\n".join(lines)
+
+
+async def main(plan: Plan) -> int:
+    rows = await cold_start(plan)
+    with Emulator() as emulator:
+        rows += await over_stdio(emulator, plan)
+        rows += await over_http(emulator, plan)
+    print(f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.\n")
+    print(table(rows))
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Speed and size budgets, measured side by side.")
+    parser.add_argument("--quick", action="store_true", help="a short run of about a minute")
+    args = parser.parse_args()
+    os.environ.setdefault("TMPDIR", tempfile.gettempdir())
+    sys.exit(anyio.run(main, QUICK if args.quick else FULL))
