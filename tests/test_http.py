@@ -144,3 +144,22 @@ def test_the_command_line_refuses_to_bind_publicly_without_a_token(monkeypatch, 
     monkeypatch.delenv("WIX_MCP_AUTH_TOKEN", raising=False)
     assert main(["serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0"]) == 2
     assert "Refusing to serve 0.0.0.0 without a token" in caplog.text
+
+
+def test_the_token_and_the_wix_key_appear_in_no_answer_or_log(emulator, caplog):
+    caplog.set_level("DEBUG")
+    with serving(emulator) as running:
+        refused = httpx.post(
+            f"{running.url}/mcp",
+            json=INITIALIZE,
+            headers=ACCEPT | {"authorization": f"Bearer {TOKEN[:-1]}"},
+        )
+        accepted = httpx.post(
+            f"{running.url}/mcp",
+            json=INITIALIZE,
+            headers=ACCEPT | {"authorization": f"Bearer {TOKEN}"},
+        )
+    assert (refused.status_code, accepted.status_code) == (401, 200)
+    seen = refused.text + accepted.text + str(refused.headers) + str(accepted.headers) + caplog.text
+    assert TOKEN[-10:] not in seen
+    assert DEMO_API_KEY not in seen

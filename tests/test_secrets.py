@@ -34,8 +34,18 @@ ANSWERS = {
 }
 
 
+TOOLS = {
+    "get_data_movement_job": {"job_id": payloads.PARTIAL_ID},
+    "list_data_movement_jobs": {"name_contains": "members"},
+    "list_data_movement_job_logs": {"job_id": payloads.PARTIAL_ID},
+    "wait_for_data_movement_job": {"job_id": payloads.PARTIAL_ID, "timeout_seconds": 1},
+    "terminate_data_movement_job": {"job_id": payloads.PARTIAL_ID},
+}
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
 @pytest.mark.parametrize("name", list(ANSWERS))
-async def test_the_key_appears_in_no_result_and_no_log_record(settings, caplog, name):
+async def test_the_key_appears_in_no_result_and_no_log_record(settings, caplog, tool, name):
     answer = ANSWERS[name]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -45,11 +55,19 @@ async def test_the_key_appears_in_no_result_and_no_log_record(settings, caplog, 
         return answer
 
     caplog.set_level(logging.DEBUG)
-    server = build_server(settings, transport=httpx.MockTransport(handler), retry=FAST_RETRY)
+    allowed = settings.model_copy(update={"allow_terminate": True})
+    server = build_server(allowed, transport=httpx.MockTransport(handler), retry=FAST_RETRY)
     async with Client(server) as client:
-        result = await client.call_tool("get_data_movement_job", {"job_id": payloads.PARTIAL_ID})
-    seen = json.dumps(result.model_dump(mode="json")) + "\n".join(
-        record.getMessage() + str(record.exc_info) for record in caplog.records
+        result = await client.call_tool(tool, TOOLS[tool])
+        resource = (
+            await client.session.read_resource(f"wix-data-mover://jobs/{payloads.PARTIAL_ID}")
+            if name == "ok"
+            else None
+        )
+    seen = json.dumps(result.model_dump(mode="json")) + json.dumps(
+        resource.model_dump(mode="json") if resource else None
     )
+    seen += "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
     assert KEY_TAIL not in seen
-    assert (result.is_error is False) == (name == "ok")
+    if tool == "get_data_movement_job":
+        assert (result.is_error is False) == (name == "ok")

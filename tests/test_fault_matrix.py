@@ -1,0 +1,135 @@
+"""Every fault the emulator can inject, against every read tool, over real loopback HTTP:
+the outcome, the number of attempts Wix saw, the time it took, and that the server still
+serves afterwards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from wix_data_mover_mcp.app import build_server
+from wix_data_mover_mcp.client import RetryPolicy
+from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.emulator.state import FaultKind
+
+from .conftest import texts
+
+pytestmark = pytest.mark.anyio
+
+RETRY = RetryPolicy(first_backoff=0.02, max_backoff=0.1, max_retry_after=0.5, deadline=8)
+TOOLS: dict[str, dict[str, Any]] = {
+    "get_data_movement_job": {"job_id": demo.PRODUCTS_IMPORT},
+    "list_data_movement_jobs": {"limit": 3},
+    "list_data_movement_job_logs": {"job_id": demo.MEMBERS_PARTIAL},
+    "wait_for_data_movement_job": {"job_id": demo.PRODUCTS_IMPORT, "timeout_seconds": 5},
+}
+GONE = "Gave up after 4 attempts."
+
+# name, fault options, faulty requests (None: all), attempts, words of the error (None: success)
+FAULTS: list[tuple[FaultKind, dict[str, Any], int | None, int, str | None]] = [
+    ("rate_limit", {"retry_after": "0.1"}, None, 4, "rate limiting"),
+    ("rate_limit", {}, None, 4, "rate limiting"),
+    ("rate_limit", {"retry_after": "0.1"}, 2, 3, None),
+    ("server_error", {"status": 500}, None, 4, "server error (500)"),
+    ("server_error", {"status": 502}, 3, 4, None),
+    ("server_error", {"status": 503}, None, 4, "server error (503)"),
+    ("server_error", {"status": 504}, 1, 2, None),
+    ("reset", {}, None, 4, "connection to Wix broke"),
+    ("hang", {"delay": 3}, None, 4, "did not answer within 0.5 s"),
+    ("latency", {"delay": 0.3}, None, 1, None),
+    ("html", {}, None, 4, "HTML page"),
+    ("malformed_json", {}, None, 1, "JSON that was cut short"),
+    ("empty", {}, None, 1, "an empty answer"),
+    ("oversized", {}, None, 1, "larger than 4 MiB"),
+]
+# A 200 without the expected field: an error for one job, an empty page for a list (Wix
+# leaves out empty arrays).
+NO_FIELD = {
+    "get_data_movement_job": "no 'job' object",
+    "wait_for_data_movement_job": "no 'job' object",
+    "list_data_movement_jobs": None,
+    "list_data_movement_job_logs": None,
+}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running:
+        yield running
+
+
+def server(base_url: str):
+    settings = Settings.model_validate(
+        {
+            "api_key": DEMO_API_KEY,
+            "site_id": DEMO_SITE_ID,
+            "api_base_url": base_url,
+            "api_timeout": 0.5,
+        }
+    )
+    return build_server(settings, retry=RETRY)
+
+
+async def check(
+    emulator: Emulator,
+    tool: str,
+    kind: FaultKind,
+    options: dict[str, Any],
+    count: int | None,
+    attempts: int,
+    words: str | None,
+) -> None:
+    emulator.state.clear_faults()
+    emulator.state.inject(kind, count=count, **options)
+    before = sum(emulator.state.requests.values())
+    async with Client(server(emulator.url)) as client:
+        started = time.monotonic()
+        result = await client.call_tool(tool, TOOLS[tool])
+        elapsed = time.monotonic() - started
+        seen = sum(emulator.state.requests.values()) - before
+        emulator.state.clear_faults()
+        after = await client.call_tool(tool, TOOLS[tool])
+    assert seen == attempts
+    assert elapsed < RETRY.deadline + 1
+    assert after.is_error is False, "the server still serves once Wix recovers"
+    if words is None:
+        assert result.is_error is False, texts(result)[0]
+    else:
+        assert result.is_error is True
+        assert words in texts(result)[0]
+        if attempts > 1:
+            assert GONE in texts(result)[0]
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+@pytest.mark.parametrize(
+    ("kind", "options", "count", "attempts", "words"),
+    FAULTS,
+    ids=[f"{f[0]}-{f[2] or 'all'}-{f[1].get('status', '')}" for f in FAULTS],
+)
+async def test_fault_against_tool(emulator, tool, kind, options, count, attempts, words):
+    await check(emulator, tool, kind, options, count, attempts, words)
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+async def test_a_200_without_the_expected_field(emulator, tool):
+    await check(emulator, tool, "no_job", {}, None, 1, NO_FIELD[tool])
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+async def test_connection_refused_is_retried_then_explained(tool):
+    with Emulator(seeded=False) as closed:
+        url = closed.url  # a port nothing listens on once it stops
+    async with Client(server(url)) as client:
+        started = time.monotonic()
+        result = await client.call_tool(tool, TOOLS[tool])
+    assert time.monotonic() - started < RETRY.deadline + 1
+    assert result.is_error is True
+    assert f"Could not connect to Wix at {url}." in texts(result)[0]
+    assert GONE in texts(result)[0]
