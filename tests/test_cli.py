@@ -96,3 +96,67 @@ def test_version_and_help_exit_cleanly(capsys):
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("wix-data-mover-mcp 0.1.0")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--demo", "job", demo.PRODUCTS_IMPORT], ["job", demo.PRODUCTS_IMPORT, "--demo"]]
+)
+def test_flags_work_before_or_after_the_command(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("[Demo data")
+
+
+def test_the_emulator_command_serves_the_api_until_stopped():
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        Path(sys.executable).with_name("wix-data-mover-mcp"),
+        "emulator",
+        "--port",
+        str(port),
+    ]
+    url = f"http://127.0.0.1:{port}/data-mover/v1/jobs/{demo.PRODUCTS_IMPORT}"
+    headers = {"authorization": DEMO_API_KEY, "wix-site-id": DEMO_SITE_ID}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith(
+            f"Data Mover emulator on http://127.0.0.1:{port}"
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.get(url, headers=headers)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+    assert answer.json()["job"]["status"] == "COMPLETED"
+
+
+def test_the_demo_tour_walks_through_every_question(capsys):
+    code, out, _ = run(capsys, "demo")
+    out = " ".join(out.split())  # lines are wrapped for the terminal
+    assert code == 0
+    for words in [
+        "An assistant connects and sees these tools",
+        "get_data_movement_job: Get a Wix data movement job",
+        "Error WDH0003 means invalid data",
+        "470 of 500 items moved, 30 rejected",
+        "WDE0080, 18 items",
+        'Job "Catalog upload (large CSV)" (11111111-0000-4000-8000-000000000007) completed',
+        "That was the built-in emulator.",
+    ]:
+        assert words in out

@@ -289,3 +289,37 @@ async def test_terminate_stops_a_running_job_and_refuses_a_finished_one(emulator
     assert texts(again)[0].endswith(
         f"Job {job.id} has already finished (FAILED); there is nothing to terminate."
     )
+
+
+async def test_name_contains_also_finds_a_job_by_its_collection_or_file(emulator):
+    emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {
+                "id": job_id(905),
+                "name": "Nightly",
+                "source": {"file": {"format": "CSV"}},
+                "destination": {"wixDataCollection": {"collectionId": "Wholesale_Prices"}},
+            },
+            submitted_at=emulator.state.now() - 60,
+            running=10,
+        )
+    )
+    emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {
+                "id": job_id(906),
+                "source": {"wixDataCollection": {"collectionId": "Orders"}},
+                "destination": {"file": {"format": "CSV", "fileName": "q3-wholesale.csv"}},
+            },
+            submitted_at=emulator.state.now() - 90,
+            running=10,
+        )
+    )
+    async with connected(emulator) as client:
+        result = await client.call_tool("list_data_movement_jobs", {"name_contains": "wholesale"})
+    assert [job["id"] for job in (result.structured_content or {})["jobs"]] == [
+        job_id(905),
+        job_id(906),
+    ]

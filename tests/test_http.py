@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import socket
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+import anyio
 import httpx
 import httpx2
 import pytest
@@ -163,3 +169,60 @@ def test_the_token_and_the_wix_key_appear_in_no_answer_or_log(emulator, caplog):
     seen = refused.text + accepted.text + str(refused.headers) + str(accepted.headers) + caplog.text
     assert TOKEN[-10:] not in seen
     assert DEMO_API_KEY not in seen
+
+
+@pytest.mark.anyio
+async def test_sigterm_lets_a_call_in_flight_finish(emulator):
+    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=1.5)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "PATH": "",
+        "WIX_API_KEY": DEMO_API_KEY,
+        "WIX_SITE_ID": DEMO_SITE_ID,
+        "WIX_API_BASE_URL": emulator.url,
+        "WIX_MCP_AUTH_TOKEN": TOKEN,
+    }
+    command = [
+        str(Path(sys.executable).with_name("wix-data-mover-mcp")),
+        "serve",
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+    ]
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "get_data_movement_job", "arguments": {"job_id": demo.ORDERS_EXPORT}},
+    }
+    headers = ACCEPT | {"authorization": f"Bearer {TOKEN}", "mcp-protocol-version": "2025-11-25"}
+    answers: list[httpx.Response] = []
+    async with (
+        await anyio.open_process(command, env=env) as process,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        for _ in range(100):
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    break
+            await anyio.sleep(0.1)
+
+        async def call_tool() -> None:
+            answers.append(
+                await http.post(f"http://127.0.0.1:{port}/mcp", json=call, headers=headers)
+            )
+
+        before = emulator.state.requests["get_job"]
+        async with anyio.create_task_group() as group:
+            group.start_soon(call_tool)
+            while emulator.state.requests["get_job"] == before:  # noqa: ASYNC110 - counted in another thread
+                await anyio.sleep(0.02)
+            process.send_signal(signal.SIGTERM)  # while the call waits on Wix
+        await process.wait()
+    emulator.state.clear_faults()
+    [answer] = answers
+    assert answer.status_code == 200
+    assert '"isError":false' in answer.text and "Paid orders export" in answer.text

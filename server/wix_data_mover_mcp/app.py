@@ -196,8 +196,8 @@ def build_server(
         title="List Wix data movement jobs",
         description=(
             "Find data movement jobs on the site, newest first, when the user has no job id: "
-            "filter by status and/or by words in the job's name. One line per job (name, id, "
-            "status, percent, when); then call get_data_movement_job with the id."
+            "filter by status and/or by text in the name, collection or file. One line per "
+            "job (name, id, status, percent, when); then call get_data_movement_job with the id."
         ),
         annotations=READ_ONLY,
     )
@@ -213,7 +213,8 @@ def build_server(
         name_contains: Annotated[
             str | None,
             Field(
-                description="Words from the job's name, any case, e.g. 'products'.", max_length=200
+                description="Text in the job's name, collection or file name, any case.",
+                max_length=200,
             ),
         ] = None,
         limit: Annotated[int, Field(description="Jobs per page.", ge=1, le=50)] = 10,

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
@@ -36,26 +36,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--demo", action="store_true", help="use the built-in emulator and its demo jobs"
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="log more on stderr")
-
     parser = argparse.ArgumentParser(
         prog="wix-data-mover-mcp",
         description="MCP server for Wix Data Mover jobs: imports, exports and copies.",
         epilog=EPILOG,
-        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--allow-terminate", action="store_true", help="offer terminate_data_movement_job"
-    )
+    _add_common(parser, default=False)
+    _add_allow_terminate(parser, default=False)
     parser.set_defaults(run=_serve, transport="stdio")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", parents=[common], help="serve MCP (stdio by default)")
+    def command(name: str, text: str, run: Callable[[argparse.Namespace], int]) -> Any:
+        sub = commands.add_parser(name, help=text)
+        # SUPPRESS: a flag given before the command is not overwritten by the command's default.
+        _add_common(sub, default=argparse.SUPPRESS)
+        sub.set_defaults(run=run)
+        return sub
+
+    serve = command("serve", "serve MCP (stdio by default)", _serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
@@ -71,43 +70,52 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve a non-loopback address without WIX_MCP_AUTH_TOKEN (not recommended)",
     )
-    serve.add_argument(
-        "--allow-terminate", action="store_true", help="offer terminate_data_movement_job"
-    )
-    serve.set_defaults(run=_serve)
+    _add_allow_terminate(serve, default=argparse.SUPPRESS)
 
-    demo = commands.add_parser("demo", help="a guided tour on demo data, no Wix account needed")
-    demo.set_defaults(run=_demo, verbose=False)
-
-    emulator = commands.add_parser("emulator", help="run the Data Mover emulator on loopback")
+    command("demo", "a guided tour on demo data, no Wix account needed", _demo)
+    emulator = command("emulator", "run the Data Mover emulator on loopback", _emulator)
     emulator.add_argument("--port", type=int, default=8765)
-    emulator.set_defaults(run=_emulator, verbose=False)
+    command("doctor", "check settings and access", _command("doctor"))
 
-    doctor = commands.add_parser("doctor", parents=[common], help="check settings and access")
-    doctor.set_defaults(run=_command("doctor"))
-
-    job = commands.add_parser("job", parents=[common], help="show one job")
+    job = command("job", "show one job", _command("job"))
     job.add_argument("job_id")
     job.add_argument("--json", action="store_true", help="print the raw job")
-    job.set_defaults(run=_command("job"))
 
-    jobs = commands.add_parser("jobs", parents=[common], help="list recent jobs")
+    jobs = command("jobs", "list recent jobs", _command("jobs"))
     jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
-    jobs.add_argument("--name", help="words from the job's name")
+    jobs.add_argument("--name", help="text in the job's name, collection or file name")
     jobs.add_argument("--limit", type=int, default=10)
     jobs.add_argument("--json", action="store_true", help="print the raw jobs")
-    jobs.set_defaults(run=_command("jobs"))
 
-    logs = commands.add_parser("logs", parents=[common], help="why a job's items were rejected")
+    logs = command("logs", "why a job's items were rejected", _command("logs"))
     logs.add_argument("job_id")
     logs.add_argument("--limit", type=int, default=50)
     logs.add_argument("--json", action="store_true", help="print the raw logs")
-    logs.set_defaults(run=_command("logs"))
 
-    watch = commands.add_parser("watch", parents=[common], help="follow a job to its end")
+    watch = command("watch", "follow a job to its end", _command("watch"))
     watch.add_argument("job_id")
-    watch.set_defaults(run=_command("watch"))
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=default,
+        help="use the built-in emulator and its demo jobs",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log more on stderr"
+    )
+
+
+def _add_allow_terminate(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument(
+        "--allow-terminate",
+        action="store_true",
+        default=default,
+        help="offer terminate_data_movement_job",
+    )
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -126,7 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import build_server
 
     with _settings_source(args) as settings:
-        if isinstance(settings, Exception) or not getattr(args, "allow_terminate", False):
+        if isinstance(settings, Exception) or not args.allow_terminate:
             server_settings = settings
         else:
             server_settings = settings.model_copy(update={"allow_terminate": True})

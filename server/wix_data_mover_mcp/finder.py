@@ -1,8 +1,9 @@
 """Finding jobs by status and by part of their name, newest first, with a stateless cursor.
 
-Wix's query language has no "contains", so a name search reads pages of recent jobs and keeps
-the matches. The cursor handed back encodes where to resume (the query, Wix's own cursor and
-how many jobs of that page were already seen), so any server instance can continue it.
+Wix's query language has no "contains", so a text search reads pages of recent jobs and keeps
+those whose name, collection, file or sheet name matches. The cursor handed back encodes
+where to resume (the query, Wix's own cursor and how many jobs of that page were already
+seen), so any server instance can continue it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from .client import WixApiError, WixDataMoverClient, paging_cursor
+from .models import Destination, Source, parse_job
 
 NEWEST_FIRST = [{"fieldName": "startedAt", "order": "DESC"}]
 SCAN_PAGE = 100
@@ -80,7 +82,7 @@ async def find_jobs(
         next_wix = paging_cursor(body)
         for index in range(skip, len(jobs)):
             scanned += 1
-            if needle and needle not in str(jobs[index].get("name") or "").casefold():
+            if needle and needle not in searchable_text(jobs[index]):
                 continue
             found.append(jobs[index])
             if len(found) == limit:
@@ -92,6 +94,20 @@ async def find_jobs(
         wix_cursor, skip = next_wix, 0
     resume = _Position(position.statuses, position.name_contains, wix_cursor, 0)
     return JobPage(found, resume.encode(), scanned)
+
+
+def searchable_text(raw: dict[str, Any]) -> str:
+    """What a person may remember a job by: its name, its collections, its file or sheet."""
+    job, _ = parse_job(raw)
+    source, destination = job.source or Source(), job.destination or Destination()
+    words = [
+        job.name,
+        source.wix_data_collection and source.wix_data_collection.collection_id,
+        destination.wix_data_collection and destination.wix_data_collection.collection_id,
+        destination.file and destination.file.file_name,
+        source.google_sheets and source.google_sheets.sheet_name,
+    ]
+    return " ".join(word for word in words if word).casefold()
 
 
 def _status_filter(statuses: tuple[str, ...]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from sse_starlette.sse import AppStatus
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -142,6 +143,9 @@ def serve_http(
     except BindRefused as exc:
         log.error("%s", exc)
         return 2
+    # sse-starlette ends every open event stream as soon as uvicorn is told to exit, which
+    # would cut tool calls in flight; uvicorn's own graceful timeout (30 s) bounds them instead.
+    AppStatus.disable_automatic_graceful_drain()
     running = BackgroundServer(app, host=host, port=port, graceful_seconds=30)
     auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
