@@ -80,7 +80,7 @@ def summarize_job(
 
 def job_line(job: DataMovementJob, *, now: datetime) -> str:
     """One compact line for a list of jobs: name, id, status, percent, when."""
-    status = job.status or "UNKNOWN STATUS"
+    status = clean(job.status, 40) if job.status else "UNKNOWN STATUS"
     percent = percent_complete(job)
     when = job.finished_at or job.started_at
     parts = [
@@ -165,9 +165,9 @@ def route(job: DataMovementJob) -> str:
     source = describe_source(job.source) if job.source else "an unknown source"
     destination = describe_destination(job.destination) if job.destination else "an unknown place"
     if job.source_site_id:
-        source += f" of site {job.source_site_id}"
+        source += f" of site {clean(job.source_site_id, 60)}"
     if job.destination_site_id:
-        destination += f" of site {job.destination_site_id}"
+        destination += f" of site {clean(job.destination_site_id, 60)}"
     return f"{source} → {destination}"
 
 
