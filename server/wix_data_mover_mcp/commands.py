@@ -19,12 +19,13 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from .app import POLL_DELAYS, build_server
+from .app import build_server
 from .client import WixApiError, WixDataMoverClient, create_http_client
 from .config import API_KEYS_URL, Settings, SettingsError, load_settings
 from .demo import demo_or_real_settings
 from .models import DataMovementJob, Progress, parse_job
 from .summary import is_finished, percent_complete, progress_phrase
+from .tools import POLL_DELAYS
 
 Command = Callable[[Client, argparse.Namespace], Awaitable[int]]
 TOOL_ERROR_PREFIX = "Error executing tool "
