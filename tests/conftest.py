@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from mcp.types import CallToolResult, TextContent
 
 from wix_data_mover_mcp.client import RetryPolicy
 from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.demo import demo_settings
+from wix_data_mover_mcp.emulator import Emulator
 
 from .payloads import API_KEY, SITE_ID
 
@@ -32,3 +38,21 @@ def texts(result: CallToolResult) -> list[str]:
     """The text blocks of a tool result, in order."""
     assert all(isinstance(block, TextContent) for block in result.content)
     return [block.text for block in result.content if isinstance(block, TextContent)]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """The seeded emulator on loopback, shared by a module's tests."""
+    with Emulator() as running:
+        yield running
+
+
+def settings_for(emulator: Emulator, **overrides: Any) -> Settings:
+    """The demo credentials, pointed at this emulator."""
+    return demo_settings(emulator.url, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

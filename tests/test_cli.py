@@ -9,6 +9,8 @@ import pytest
 from wix_data_mover_mcp.cli import main
 from wix_data_mover_mcp.emulator import seed as demo
 
+from .conftest import free_port
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
@@ -108,7 +110,6 @@ def test_flags_work_before_or_after_the_command(capsys, argv):
 
 def test_the_emulator_command_serves_the_api_until_stopped():
     import signal
-    import socket
     import subprocess
     import sys
     import time
@@ -118,9 +119,7 @@ def test_the_emulator_command_serves_the_api_until_stopped():
 
     from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [
         Path(sys.executable).with_name("wix-data-mover-mcp"),
         "emulator",

@@ -14,12 +14,6 @@ from wix_data_mover_mcp.models import ErrorBody, MovementLog, parse_job, parse_l
 HEADERS = {"authorization": DEMO_API_KEY, "wix-site-id": DEMO_SITE_ID}
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
-        yield running
-
-
 @pytest.fixture
 def wix(emulator: Emulator) -> Iterator[httpx.Client]:
     emulator.state.clear_faults()

@@ -5,7 +5,6 @@ serves afterwards."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from mcp import Client
 
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.client import RetryPolicy
-from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.demo import demo_settings
+from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.emulator.state import FaultKind
 
@@ -58,21 +57,8 @@ NO_FIELD = {
 }
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
-        yield running
-
-
 def server(base_url: str):
-    settings = Settings.model_validate(
-        {
-            "api_key": DEMO_API_KEY,
-            "site_id": DEMO_SITE_ID,
-            "api_base_url": base_url,
-            "api_timeout": 0.5,
-        }
-    )
+    settings = demo_settings(base_url, api_timeout=0.5)
     return build_server(settings, retry=RETRY)
 
 

@@ -12,10 +12,9 @@ from mcp import Client
 
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.client import RetryPolicy
-from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
+from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 
-from .conftest import texts
+from .conftest import settings_for, texts
 
 pytestmark = pytest.mark.anyio
 
@@ -64,10 +63,7 @@ def emulator() -> Iterator[Emulator]:
 
 @asynccontextmanager
 async def connected(emulator: Emulator, **settings: Any) -> AsyncGenerator[Client]:
-    values = {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": emulator.url}
-    server = build_server(
-        Settings.model_validate(values | settings), retry=RETRY, poll_delays=FAST_POLLS
-    )
+    server = build_server(settings_for(emulator, **settings), retry=RETRY, poll_delays=FAST_POLLS)
     async with Client(server) as client:
         yield client
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.http_transport import BindRefused, http_app
 from wix_data_mover_mcp.serving import BackgroundServer
 
+from .conftest import free_port, settings_for
+
 TOKEN = "test-token-0123456789abcdef-never-a-real-one"
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -39,17 +40,9 @@ INITIALIZE = {
 ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
-        yield running
-
-
 @contextmanager
 def serving(emulator: Emulator, allowed_hosts: Sequence[str] = ()) -> Iterator[BackgroundServer]:
-    settings = Settings.model_validate(
-        {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": emulator.url}
-    )
+    settings = settings_for(emulator)
     server = build_server(settings, poll_delays=(0.1, 0.2))
     app = http_app(server, host="127.0.0.1", token=TOKEN, allowed_hosts=allowed_hosts)
     with BackgroundServer(app) as running:
@@ -174,9 +167,7 @@ def test_the_token_and_the_wix_key_appear_in_no_answer_or_log(emulator, caplog):
 @pytest.mark.anyio
 async def test_sigterm_lets_a_call_in_flight_finish(emulator):
     emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=1.5)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         "PATH": "",
         "WIX_API_KEY": DEMO_API_KEY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,21 +11,14 @@ from mcp import Client
 
 from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.client import RetryPolicy
-from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 
-from .conftest import texts
+from .conftest import settings_for, texts
 
 pytestmark = pytest.mark.anyio
 
 RETRY = RetryPolicy(first_backoff=0.01, max_backoff=0.05, max_retry_after=1, deadline=8)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +26,9 @@ def _no_faults(emulator: Emulator) -> None:
     emulator.state.clear_faults()
 
 
-def demo_settings(emulator: Emulator, **overrides: Any) -> Settings:
-    values = {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": emulator.url}
-    return Settings.model_validate(values | overrides)
-
-
 @asynccontextmanager
 async def connected(emulator: Emulator, **overrides: Any) -> AsyncGenerator[Client]:
-    server = build_server(demo_settings(emulator, **overrides), retry=RETRY)
+    server = build_server(settings_for(emulator, **overrides), retry=RETRY)
     async with Client(server) as client:
         yield client
 

@@ -149,6 +149,11 @@ def _serve(args: argparse.Namespace) -> int:
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
             )
+        if sys.stdin.isatty():
+            log.warning(
+                "Serving MCP over stdio: an assistant starts this command and talks to it. "
+                "To look around yourself, try 'wix-data-mover-mcp demo'. Ctrl-C stops."
+            )
         server.run()
     return 0
 

@@ -19,12 +19,12 @@ from .config import Settings, SettingsError
 WIDTH = 96
 
 
-def demo_settings(base_url: str) -> Settings:
+def demo_settings(base_url: str, **overrides: Any) -> Settings:
+    """The emulator's demo credentials, for an emulator at base_url."""
     from .emulator import DEMO_API_KEY, DEMO_SITE_ID
 
-    return Settings.model_validate(
-        {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": base_url}
-    )
+    values = {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": base_url}
+    return Settings.model_validate(values | overrides)
 
 
 @contextmanager
