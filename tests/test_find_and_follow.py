@@ -319,3 +319,22 @@ async def test_name_contains_also_finds_a_job_by_its_collection_or_file(emulator
         job_id(905),
         job_id(906),
     ]
+
+
+async def test_a_slow_wix_cannot_hold_a_wait_far_past_its_timeout(emulator):
+    emulator.state.inject("latency", job_id=job_id(1), delay=30)
+    server = build_server(settings_for(emulator), retry=RetryPolicy(deadline=30))
+    try:
+        async with Client(server) as client:
+            started = anyio.current_time()
+            result = await client.call_tool(
+                "wait_for_data_movement_job", {"job_id": job_id(1), "timeout_seconds": 1}
+            )
+            elapsed = anyio.current_time() - started
+    finally:
+        emulator.state.clear_faults()
+    assert elapsed < 1 + 5 + 1
+    assert result.is_error is True
+    assert texts(result)[0].endswith(
+        f"Wix did not answer about job {job_id(1)} while waiting. Wix may be slow right now: try again shortly."
+    )

@@ -43,6 +43,7 @@ MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
 STATUS_WORD = re.compile(r"[A-Z_]{1,40}")
+WAIT_GRACE_SECONDS = 5.0  # how far past timeout_seconds a last, slow answer from Wix may run
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
 JobId = Annotated[
@@ -343,19 +344,29 @@ async def follow_job(
     deadline: float,
     delays: Sequence[float],
 ) -> dict[str, Any]:
-    """Poll until the job finishes or the deadline, reporting progress whenever it moves."""
+    """Poll until the job finishes or the deadline, reporting progress whenever it moves.
+
+    A slow Wix cannot hold the call much past the deadline (clients give up on long calls):
+    the latest answer is returned instead, or an error if there was none."""
+    latest: dict[str, Any] | None = None
     reported = -1.0
-    for delay in chain(delays, repeat(delays[-1])):
-        with wix_errors():
-            raw = await client.get_job(job_id)
-        job, _ = parse_job(raw)
-        if (progress := stage_progress(job)) > reported:
-            reported = progress
-            await ctx.report_progress(progress, 100, progress_phrase(job))
-        if is_finished(job) or time.monotonic() + delay > deadline:
-            return raw
-        await anyio.sleep(delay)
-    raise AssertionError("unreachable: the delays never end")
+    with anyio.move_on_after(deadline - time.monotonic() + WAIT_GRACE_SECONDS):
+        for delay in chain(delays, repeat(delays[-1])):
+            with wix_errors():
+                latest = await client.get_job(job_id)
+            job, _ = parse_job(latest)
+            if (progress := stage_progress(job)) > reported:
+                reported = progress
+                await ctx.report_progress(progress, 100, progress_phrase(job))
+            if is_finished(job) or time.monotonic() + delay > deadline:
+                break
+            await anyio.sleep(delay)
+    if latest is None:
+        raise ToolError(
+            f"Wix did not answer about job {job_id} while waiting. Wix may be slow right now: "
+            "try again shortly."
+        )
+    return latest
 
 
 def stage_progress(job: DataMovementJob) -> float:
