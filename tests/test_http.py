@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,11 +49,14 @@ def serving(emulator: Emulator, allowed_hosts: Sequence[str] = ()) -> Iterator[B
         yield running
 
 
-def mcp_client(url: str, token: str | None = TOKEN) -> Client:
+@contextlib.asynccontextmanager
+async def mcp_client(url: str, token: str | None = TOKEN) -> AsyncIterator[Client]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    return Client(
-        streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers))
-    )
+    async with (
+        httpx2.AsyncClient(headers=headers) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+    ):
+        yield client
 
 
 @pytest.mark.anyio
@@ -217,3 +220,19 @@ async def test_sigterm_lets_a_call_in_flight_finish(emulator):
     [answer] = answers
     assert answer.status_code == 200
     assert '"isError":false' in answer.text and "Paid orders export" in answer.text
+
+
+@pytest.mark.anyio
+async def test_two_instances_serve_one_conversation_turn_by_turn(emulator):
+    """Behind a load balancer each call may land on either instance: nothing may depend on
+    which one answered before (here, a list cursor from one continues on the other)."""
+    with serving(emulator) as first, serving(emulator) as second:
+        async with mcp_client(first.url) as one, mcp_client(second.url) as other:
+            page = await one.call_tool("list_data_movement_jobs", {"limit": 2})
+            cursor = (page.structured_content or {})["next_cursor"]
+            rest = await other.call_tool("list_data_movement_jobs", {"limit": 2, "cursor": cursor})
+            job = await other.call_tool("get_data_movement_job", {"job_id": demo.MEMBERS_PARTIAL})
+    first_ids = [j["id"] for j in (page.structured_content or {})["jobs"]]
+    rest_ids = [j["id"] for j in (rest.structured_content or {})["jobs"]]
+    assert len(first_ids) == len(rest_ids) == 2 and not set(first_ids) & set(rest_ids)
+    assert (job.structured_content or {})["status"] == "PARTIALLY_SUCCESSFUL"
