@@ -326,3 +326,14 @@ async def test_terminate_is_not_retried_after_a_server_error(settings):
         with pytest.raises(WixApiError, match=r"server error \(500\)"):
             await wix.terminate_job(JOB_ID)
     assert len(fake.requests) == 1
+
+
+async def test_credentials_in_jobs_never_leave_the_client(settings):
+    job = payloads.uninitialized()
+    job["source"]["googleSheets"]["accessToken"] = "ya29.a0-google-token"
+    fake = Recorder(job_answer(job), httpx.Response(200, json={"jobs": [job]}))
+    async with client(settings, fake) as wix:
+        one = await wix.get_job(payloads.UNINITIALIZED_ID)
+        page = await wix.query_jobs()
+    assert "ya29" not in json.dumps(one) + json.dumps(page)
+    assert one["source"]["googleSheets"]["accessToken"] == "[redacted]"

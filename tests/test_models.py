@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from wix_data_mover_mcp.models import DataMovementJob, parse_job
+from wix_data_mover_mcp.models import DataMovementJob, parse_job, redact_secrets
 
 from . import payloads
 
@@ -87,3 +87,35 @@ def test_a_job_of_nothing_but_wrong_types_still_parses_empty():
     job, ignored = parse_job({"id": 7, "status": ["x"], "progress": [], "error": "boom"})
     assert job == DataMovementJob()
     assert sorted(ignored) == ["error", "id", "progress", "status"]
+
+
+def test_fields_of_older_and_internal_jobs_are_understood():
+    raw = {
+        "dataCenter": "us-east",
+        "source": {"dataMovementLogs": {"jobId": payloads.PARTIAL_ID}},
+        "destination": {"wixMedia": {"targetFolderId": "f", "writePolicy": "SKIP_EXISTING"}},
+        "progress": {"itemsProcessed": "12", "unit": "rows"},
+    }
+    job, ignored = parse_job(raw)
+    assert ignored == [] and job.model_extra == {}
+    assert job.data_center == "us-east"
+    assert (
+        job.source
+        and job.source.data_movement_logs
+        and job.source.data_movement_logs.job_id == payloads.PARTIAL_ID
+    )
+    assert job.progress is not None and job.progress.moved == 12
+
+
+def test_credentials_inside_a_job_are_redacted_wherever_they_are():
+    raw = {
+        "source": {"googleSheets": {"spreadsheetId": "s", "accessToken": "ya29.secret"}},
+        "extra": [{"password": "p"}, {"apiKey": ""}],
+    }
+    assert redact_secrets(raw) == {
+        "source": {"googleSheets": {"spreadsheetId": "s", "accessToken": "[redacted]"}},
+        "extra": [{"password": "[redacted]"}, {"apiKey": ""}],
+    }
+    assert raw["source"]["googleSheets"]["accessToken"] == "ya29.secret", (
+        "the original is not changed"
+    )

@@ -142,3 +142,21 @@ def test_job_line_is_compact():
     assert job_line(job, now=NOW) == snapshot(
         '"Products import" · 0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60 · COMPLETED · finished 4 min 20 s ago'
     )
+
+
+def test_an_older_job_that_counts_items_processed():
+    raw = payloads.csv_import_completed()
+    raw["progress"] = {"current": 40, "total": 40, "itemsProcessed": "40"}
+    assert summary(raw).endswith("40 items moved in 2 min 14 s.")
+
+
+def test_a_copy_of_movement_logs_into_media_says_so():
+    raw = {
+        "id": payloads.CSV_IMPORT_ID,
+        "status": "UNINITIALIZED",
+        "source": {"dataMovementLogs": {"jobId": payloads.PARTIAL_ID}},
+        "destination": {"wixMedia": {"writePolicy": "SKIP_EXISTING"}},
+    }
+    assert summary(raw) == snapshot(
+        "Job 0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60 has been submitted and has not started yet: movement logs of job 2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182 → Wix Media folder (existing media skipped)."
+    )

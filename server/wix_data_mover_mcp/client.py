@@ -17,7 +17,7 @@ import httpx
 
 from . import __version__
 from .config import API_KEYS_URL, GUID_EXAMPLE, Settings, is_guid
-from .models import ErrorBody, ErrorDetails, parse_leniently
+from .models import ErrorBody, ErrorDetails, parse_leniently, redact_secrets
 from .text import quote
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -92,7 +92,7 @@ class WixDataMoverClient:
     async def get_job(self, job_id: str) -> dict[str, Any]:
         _require_job_id(job_id)
         body = await self._request("GET", f"/data-mover/v1/jobs/{job_id}", job_id=job_id)
-        return _object_field(body, "job")
+        return redact_secrets(_object_field(body, "job"))
 
     async def query_jobs(
         self,
@@ -110,7 +110,7 @@ class WixDataMoverClient:
             query |= {"filter": filter or {}, "sort": sort or []}
         body = await self._request("POST", "/data-mover/v1/jobs/query", json={"query": query})
         _list_field(body, "jobs")
-        return body
+        return redact_secrets(body)
 
     async def list_logs(
         self, job_id: str, *, limit: int = 50, cursor: str | None = None
@@ -128,7 +128,7 @@ class WixDataMoverClient:
         _require_job_id(job_id)
         path = f"/data-mover/v1/jobs/{job_id}/terminate"
         body = await self._request("POST", path, json={}, job_id=job_id, idempotent=False)
-        return _object_field(body, "job")
+        return redact_secrets(_object_field(body, "job"))
 
     async def _request(
         self,

@@ -72,6 +72,7 @@ class WixDataCollectionSource(WixModel):
     filter: dict[str, Any] | None = None
     fields: list[str] | None = None
     environment: str | None = None
+    app_id: str | None = Field(default=None, alias="appId")
 
 
 class FileSource(WixModel):
@@ -93,10 +94,17 @@ class GoogleSheetsSource(WixModel):
     spreadsheet_id: str | None = Field(default=None, alias="spreadsheetId")
     sheet_name: str | None = Field(default=None, alias="sheetName")
     range: str | None = None
+    oauth_token_id: str | None = Field(default=None, alias="oauthTokenId")
+    access_token: str | None = Field(default=None, alias="accessToken", repr=False)
 
 
 class WixMediaSource(WixModel):
     source_folder_id: str | None = Field(default=None, alias="sourceFolderId")
+    media_type: str | None = Field(default=None, alias="mediaType")
+
+
+class MovementLogsSource(WixModel):
+    job_id: str | None = Field(default=None, alias="jobId")
 
 
 class CollectionDefinitionsSource(WixModel):
@@ -127,21 +135,27 @@ class Source(WixModel):
     )
     wix_api: WixApiEndpoint | None = Field(default=None, alias="wixApi")
     test: TestSpec | None = None
+    data_movement_logs: MovementLogsSource | None = Field(default=None, alias="dataMovementLogs")
 
 
 class WixDataCollectionDestination(WixModel):
     collection_id: str | None = Field(default=None, alias="collectionId")
     write_policy: str | None = Field(default=None, alias="writePolicy")
+    environment: str | None = None
+    app_id: str | None = Field(default=None, alias="appId")
 
 
 class FileDestination(WixModel):
     format: str | None = None
     file_name: str | None = Field(default=None, alias="fileName")
+    file_id: str | None = Field(default=None, alias="fileId")
     url: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
 
 
 class WixMediaDestination(WixModel):
     target_folder_id: str | None = Field(default=None, alias="targetFolderId")
+    write_policy: str | None = Field(default=None, alias="writePolicy")
 
 
 class CollectionDefinitionsDestination(WixModel):
@@ -165,7 +179,7 @@ class Destination(WixModel):
         default=None, alias="storesCatalogInventory"
     )
     wix_api: WixApiEndpoint | None = Field(default=None, alias="wixApi")
-    test: dict[str, Any] | None = None
+    test: TestSpec | None = None
 
 
 class ItemsSuccessfulInfo(WixModel):
@@ -183,6 +197,14 @@ class Progress(WixModel):
     items_successful_info: ItemsSuccessfulInfo | None = Field(
         default=None, alias="itemsSuccessfulInfo"
     )
+    # Older jobs: replaced by units and items_successful.
+    unit: str | None = None
+    items_processed: Count = Field(default=None, alias="itemsProcessed")
+
+    @property
+    def moved(self) -> int | None:
+        """Items moved successfully, from the current field or the one it replaced."""
+        return self.items_successful if self.items_successful is not None else self.items_processed
 
 
 class PartiallySuccessfulOptions(WixModel):
@@ -213,6 +235,7 @@ class DataMovementJob(WixModel):
     workflow_id: str | None = Field(default=None, alias="workflowId")
     extended_fields: ExtendedFields | None = Field(default=None, alias="extendedFields")
     transformations: list[Any] | None = None
+    data_center: str | None = Field(default=None, alias="dataCenter")
 
 
 class FieldViolation(WixModel):
@@ -241,6 +264,24 @@ class MovementLog(WixModel):
     source_item_id: str | None = Field(default=None, alias="sourceItemId")
     failure: ApplicationError | None = None
     details: dict[str, Any] | None = None
+    success: dict[str, Any] | None = None  # older name of details
+
+
+# Credentials a job can carry (a Google Sheets source holds an OAuth access token).
+SECRET_FIELDS = frozenset({"accessToken", "refreshToken", "clientSecret", "password", "apiKey"})
+REDACTED = "[redacted]"
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy with every credential field's value replaced, however deep it sits."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if key in SECRET_FIELDS and item else redact_secrets(item)
+            for key, item in cast(dict[str, Any], value).items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in cast(list[Any], value)]
+    return value
 
 
 FINISHED_STATUSES = frozenset({"COMPLETED", "FAILED", "PARTIALLY_SUCCESSFUL"})

@@ -197,6 +197,8 @@ def describe_source(source: Source) -> str:
         return "Wix API" + (f" {quote(source.wix_api.fqdn, 60)}" if source.wix_api.fqdn else "")
     if source.test is not None:
         return "test data"
+    if (logs := source.data_movement_logs) is not None:
+        return "movement logs" + (f" of job {clean(logs.job_id, 60)}" if logs.job_id else "")
     return _unknown_kind(source)
 
 
@@ -210,8 +212,9 @@ def describe_destination(destination: Destination) -> str:
         return words + (f" {quote(file.file_name, 80)}" if file.file_name else "")
     if destination.localization is not None:
         return "translations" + _languages(destination.localization.languages)
-    if destination.wix_media is not None:
-        return "Wix Media folder"
+    if (media := destination.wix_media) is not None:
+        policy = WRITE_POLICIES.get(media.write_policy or "", "").replace("items", "media")
+        return "Wix Media folder" + (f" ({policy})" if policy else "")
     if destination.wix_data_collection_definition is not None:
         return "collection definitions"
     if destination.stores_catalog_products is not None:
@@ -363,7 +366,7 @@ def _failed_details(job: DataMovementJob) -> list[str]:
     if job.error is None or not job.error.code:
         details.append("Wix gave no error code; submit the job again or check the movement logs.")
     progress = job.progress
-    if progress and (progress.items_successful or progress.items_rejected):
+    if progress and (progress.moved or progress.items_rejected):
         details.append(f"Before it stopped, {_item_counts(progress)}.")
     return details
 
@@ -372,7 +375,7 @@ def _partial_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
     progress = job.progress
     if progress is not None:
-        moved, rejected = progress.items_successful, progress.items_rejected
+        moved, rejected = progress.moved, progress.items_rejected
         if moved is not None and rejected is not None:
             details.append(
                 f"{_count(moved)} of {_plural(moved + rejected, 'item')} moved, "
@@ -411,8 +414,8 @@ def _error_sentences(job: DataMovementJob) -> list[str]:
 
 def _item_counts(progress: Progress) -> str:
     parts: list[str] = []
-    if progress.items_successful is not None:
-        moved = f"{_plural(progress.items_successful, 'item')} moved"
+    if progress.moved is not None:
+        moved = f"{_plural(progress.moved, 'item')} moved"
         info = progress.items_successful_info
         if info is not None:
             detail = [
