@@ -12,11 +12,11 @@ import pytest
 from wix_data_mover_mcp.client import (
     MAX_BODY_BYTES,
     RetryPolicy,
-    WixApiError,
     WixDataMoverClient,
     create_http_client,
 )
 from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.errors import WixApiError
 
 from . import payloads
 from .conftest import FAST_RETRY

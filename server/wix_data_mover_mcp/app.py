@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import httpx
 from mcp.server import MCPServer
 
 from . import __version__
-from .client import RetryPolicy, WixDataMoverClient, create_http_client
 from .config import API_KEYS_URL, Settings, SettingsError
 from .prompts import load_prompts
 from .tools import POLL_DELAYS, READ_TOOLS, TERMINATE, AppState, job_resource
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .client import RetryPolicy, WixDataMoverClient
 
 SERVER_NAME = "wix-data-mover"
 
@@ -56,16 +60,26 @@ def build_server(
     """The MCP server. `transport` replaces the network (tests, the emulator in-process)."""
     allow_terminate = isinstance(settings, Settings) and settings.allow_terminate
 
+    def connect() -> WixDataMoverClient:
+        from .client import WixDataMoverClient, create_http_client
+
+        assert isinstance(settings, Settings)
+        return WixDataMoverClient(
+            create_http_client(settings, transport=transport), settings, retry
+        )
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         if isinstance(settings, SettingsError):
-            yield AppState(client=None, problem=str(settings), demo=demo)
+            yield AppState(connect=None, problem=str(settings), demo=demo)
         elif settings.api_key is None:
-            yield AppState(client=None, problem=missing_key_problem(), demo=demo)
+            yield AppState(connect=None, problem=missing_key_problem(), demo=demo)
         else:
-            http = create_http_client(settings, transport=transport)
-            async with WixDataMoverClient(http, settings, retry) as client:
-                yield AppState(client=client, problem=None, demo=demo, poll_delays=poll_delays)
+            state = AppState(connect=connect, problem=None, demo=demo, poll_delays=poll_delays)
+            try:
+                yield state
+            finally:
+                await state.aclose()
 
     server = MCPServer(
         SERVER_NAME,

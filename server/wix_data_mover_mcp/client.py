@@ -17,28 +17,13 @@ import httpx
 
 from . import __version__
 from .config import API_KEYS_URL, GUID_EXAMPLE, Settings, is_guid
+from .errors import WixApiError
 from .models import ErrorBody, ErrorDetails, parse_leniently, redact_secrets
 from .text import quote
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BODY_BYTES = 4 * 1024 * 1024
 PERMISSION = '"Data Mover Manage Jobs" (SCOPE.DC-DATA.MANAGE_MOVEMENT_JOBS)'
-
-
-class WixApiError(Exception):
-    """A call to Wix failed. The text is a sentence for the model and the person behind it."""
-
-    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None):
-        self.status = status
-        self.request_id = request_id
-        self.message = message
-        super().__init__(message + (f" (Wix request id {request_id})" if request_id else ""))
-
-    def after_attempts(self, attempts: int) -> WixApiError:
-        if attempts < 2:
-            return self
-        message = f"{self.message} Gave up after {attempts} attempts."
-        return WixApiError(message, status=self.status, request_id=self.request_id)
 
 
 @dataclass(frozen=True)
@@ -87,6 +72,9 @@ class WixDataMoverClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
         await self._http.aclose()
 
     async def get_job(self, job_id: str) -> dict[str, Any]:
@@ -335,19 +323,6 @@ def _list_field(body: dict[str, Any], name: str) -> None:
     value = body.setdefault(name, [])
     if not isinstance(value, list):
         raise WixApiError(f"Wix's answer has {name!r} that is not a list. Try again shortly.")
-
-
-def paging_cursor(body: dict[str, Any]) -> str | None:
-    """The cursor of the next page from Wix's pagingMetadata, or None on the last page."""
-    metadata = body.get("pagingMetadata")
-    if not isinstance(metadata, dict):
-        return None
-    metadata = cast(dict[str, Any], metadata)
-    cursors = metadata.get("cursors")
-    if not metadata.get("hasNext") or not isinstance(cursors, dict):
-        return None
-    following = cast(dict[str, Any], cursors).get("next")
-    return following if isinstance(following, str) and following else None
 
 
 def _request_id(headers: httpx.Headers) -> str | None:

@@ -20,9 +20,10 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
 from .app import build_server
-from .client import WixApiError, WixDataMoverClient, create_http_client
+from .client import WixDataMoverClient, create_http_client
 from .config import API_KEYS_URL, Settings, SettingsError, load_settings
 from .demo import demo_or_real_settings
+from .errors import WixApiError
 from .models import DataMovementJob, Progress, parse_job
 from .summary import is_finished, percent_complete, progress_phrase
 from .tools import POLL_DELAYS

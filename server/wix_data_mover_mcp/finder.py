@@ -12,10 +12,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .client import WixApiError, WixDataMoverClient, paging_cursor
-from .models import Destination, Source, parse_job
+from .errors import WixApiError
+from .models import Destination, Source, paging_cursor, parse_job
+
+if TYPE_CHECKING:
+    from .client import WixDataMoverClient
 
 NEWEST_FIRST = [{"fieldName": "startedAt", "order": "DESC"}]
 SCAN_PAGE = 100

@@ -328,3 +328,16 @@ def _copy_dicts(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _copy_dicts(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+def paging_cursor(body: dict[str, Any]) -> str | None:
+    """The cursor of the next page from Wix's pagingMetadata, or None on the last page."""
+    metadata = body.get("pagingMetadata")
+    if not isinstance(metadata, dict):
+        return None
+    metadata = cast(dict[str, Any], metadata)
+    cursors = metadata.get("cursors")
+    if not metadata.get("hasNext") or not isinstance(cursors, dict):
+        return None
+    following = cast(dict[str, Any], cursors).get("next")
+    return following if isinstance(following, str) and following else None

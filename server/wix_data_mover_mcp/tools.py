@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, repeat
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -22,10 +22,17 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from .client import WixApiError, WixDataMoverClient, paging_cursor
 from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
+from .errors import WixApiError
 from .finder import find_jobs
-from .models import DataMovementJob, MovementLog, OutputModel, parse_job, parse_leniently
+from .models import (
+    DataMovementJob,
+    MovementLog,
+    OutputModel,
+    paging_cursor,
+    parse_job,
+    parse_leniently,
+)
 from .summary import (
     FailureGroup,
     group_failures,
@@ -38,6 +45,9 @@ from .summary import (
     summarize_logs,
 )
 from .text import quote
+
+if TYPE_CHECKING:
+    from .client import WixDataMoverClient
 
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
@@ -63,17 +73,27 @@ Cursor = Annotated[
 
 @dataclass
 class AppState:
-    """What the lifespan hands every request: the Wix client, or why there is none."""
+    """What the lifespan hands every request: a way to the Wix client, or why there is none.
 
-    client: WixDataMoverClient | None
+    The client is made on first use, so that answering initialize and tools/list (what an
+    assistant waits for when it starts the server) does not load the HTTP stack."""
+
+    connect: Callable[[], WixDataMoverClient] | None
     problem: str | None
     demo: bool
     poll_delays: Sequence[float] = POLL_DELAYS
+    _client: WixDataMoverClient | None = None
 
     def wix(self) -> WixDataMoverClient:
-        if self.client is None:
-            raise ToolError(self.problem or "The server has no Wix connection.")
-        return self.client
+        if self._client is None:
+            if self.connect is None:
+                raise ToolError(self.problem or "The server has no Wix connection.")
+            self._client = self.connect()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 class JobResult(OutputModel):
@@ -234,11 +254,9 @@ async def job_resource(job_id: str, ctx: Context) -> str:
     state = cast(AppState, ctx.request_context.lifespan_context)
     if not is_guid(job_id):
         raise ResourceError(f"{quote(job_id, 60)} is not a job id (a GUID like {GUID_EXAMPLE}).")
-    if state.client is None:
-        raise ResourceError(state.problem or "The server has no Wix connection.")
     try:
-        raw = await state.client.get_job(job_id.lower())
-    except WixApiError as exc:
+        raw = await state.wix().get_job(job_id.lower())
+    except (WixApiError, ToolError) as exc:
         raise ResourceError(str(exc)) from None
     return json.dumps(raw, ensure_ascii=False, indent=2)
 
