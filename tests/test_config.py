@@ -61,3 +61,15 @@ def test_a_key_with_spaces_inside_is_refused_without_showing_it(monkeypatch: pyt
 def test_the_key_never_shows_in_the_settings_repr():
     settings = Settings(api_key=payloads.API_KEY)  # pyright: ignore[reportArgumentType]
     assert payloads.API_KEY not in repr(settings) and payloads.API_KEY not in str(settings)
+
+
+def test_the_key_is_never_sent_over_plain_http_to_another_machine(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("WIX_API_BASE_URL", "http://wixapis.example.com")
+    with pytest.raises(
+        SettingsError,
+        match=r"WIX_API_BASE_URL: must use https \(plain http is allowed only for localhost\)",
+    ):
+        load_settings()
+    for local in ("http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765"):
+        monkeypatch.setenv("WIX_API_BASE_URL", local)
+        assert load_settings().base_url == local
