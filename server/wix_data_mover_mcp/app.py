@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import anyio
 from mcp.server import MCPServer
 
 from . import __version__
@@ -16,10 +17,15 @@ from .tools import POLL_DELAYS, READ_TOOLS, TERMINATE, AppState, job_resource
 
 if TYPE_CHECKING:
     import httpx
+    from anyio.abc import TaskGroup
+    from starlette.requests import Request
+    from starlette.responses import Response
 
-    from .client import RetryPolicy, WixDataMoverClient
+    from .client import RetryPolicy
+    from .upstream import Upstream
 
 SERVER_NAME = "wix-data-mover"
+HEALTH_PATH = "/healthz"
 
 INSTRUCTIONS = """\
 Answers questions about Wix Data Mover jobs: imports of CSV/JSONL files into CMS collections,
@@ -59,27 +65,32 @@ def build_server(
 ) -> MCPServer[AppState]:
     """The MCP server. `transport` replaces the network (tests, the emulator in-process)."""
     allow_terminate = isinstance(settings, Settings) and settings.allow_terminate
+    serving: list[AppState] = []
 
-    def connect() -> WixDataMoverClient:
-        from .client import WixDataMoverClient, create_http_client
-
+    def connect(tasks: TaskGroup) -> Upstream:
         assert isinstance(settings, Settings)
-        return WixDataMoverClient(
-            create_http_client(settings, transport=transport), settings, retry
+        return connect_upstream(
+            settings, tasks, transport=transport, retry=retry, poll_delays=poll_delays
         )
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         if isinstance(settings, SettingsError):
             yield AppState(connect=None, problem=str(settings), demo=demo)
-        elif settings.api_key is None:
+            return
+        if settings.api_key is None:
             yield AppState(connect=None, problem=missing_key_problem(), demo=demo)
-        else:
-            state = AppState(connect=connect, problem=None, demo=demo, poll_delays=poll_delays)
+            return
+        async with anyio.create_task_group() as tasks:
+            state = AppState(connect=connect, problem=None, demo=demo, tasks=tasks)
+            serving.append(state)
             try:
                 yield state
             finally:
-                await state.aclose()
+                serving.remove(state)
+                tasks.cancel_scope.cancel()
+                with anyio.CancelScope(shield=True):
+                    await state.aclose()
 
     server = MCPServer(
         SERVER_NAME,
@@ -103,4 +114,49 @@ def build_server(
     )(job_resource)
     for prompt in load_prompts():
         server.add_prompt(prompt.as_prompt())
+
+    @server.custom_route(HEALTH_PATH, methods=["GET"])
+    async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        """Readiness without calling Wix: 503 while a request to Wix is stuck."""
+        from starlette.responses import JSONResponse
+
+        if any(state.stalled() for state in serving):
+            body = {"status": "unavailable", "reason": "requests to Wix are not completing"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
     return server
+
+
+def connect_upstream(
+    settings: Settings,
+    tasks: TaskGroup,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    poll_delays: Sequence[float] = POLL_DELAYS,
+) -> Upstream:
+    """The Wix client behind the rate budget, the shared answers and the poll loops."""
+    from .budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
+    from .client import WixDataMoverClient, create_http_client
+    from .upstream import Upstream
+
+    assert settings.api_key is not None
+    redis_url = settings.mcp_redis_url
+    redis = SharedRedis(redis_url.get_secret_value()) if redis_url else None
+    key_id = key_fingerprint(settings.api_key.get_secret_value())
+    budget = RateBudget(settings.rate_limit_per_minute, key_id, redis=redis)
+    client = WixDataMoverClient(
+        create_http_client(settings, transport=transport), settings, retry, budget=budget
+    )
+    cache = AnswerCache(
+        settings.job_cache_seconds, f"{key_id}:{settings.site_id or ''}", redis=redis
+    )
+    return Upstream(
+        client,
+        tasks,
+        cache=cache,
+        budget=budget,
+        poll_delays=poll_delays,
+        resources=[redis] if redis else [],
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import random
 import time
+import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import anyio
 import httpx
@@ -21,8 +22,12 @@ from .errors import WixApiError
 from .models import ErrorBody, ErrorDetails, parse_leniently, redact_secrets
 from .text import quote
 
+if TYPE_CHECKING:
+    from .budget import RateBudget
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_CONNECTIONS = 20
 PERMISSION = '"Data Mover Manage Jobs" (SCOPE.DC-DATA.MANAGE_MOVEMENT_JOBS)'
 
 
@@ -43,7 +48,12 @@ class RetryPolicy:
 def create_http_client(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    headers = {"user-agent": f"wix-data-mover-mcp/{__version__}", "accept": "application/json"}
+    headers = {
+        "user-agent": f"wix-data-mover-mcp/{__version__}",
+        "accept": "application/json",
+        # Bodies are read raw and decoded here, so their size is bounded before and after.
+        "accept-encoding": "gzip, deflate",
+    }
     if settings.api_key is not None:
         headers["authorization"] = settings.api_key.get_secret_value()
     if settings.site_id:
@@ -55,18 +65,28 @@ def create_http_client(
         headers=headers,
         timeout=settings.api_timeout,
         transport=transport,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=10),
         follow_redirects=False,
     )
 
 
 class WixDataMoverClient:
+    """One method per endpoint. Requests wait for a free connection here, in front of the
+    pool, and are bounded by httpx's own timeouts: nothing cancels them inside the pool."""
+
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, retry: RetryPolicy | None = None
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        retry: RetryPolicy | None = None,
+        *,
+        budget: RateBudget | None = None,
     ) -> None:
         self._http = http
         self._settings = settings
         self._retry = retry or RetryPolicy()
+        self._budget = budget
+        self._slots = anyio.CapacityLimiter(MAX_CONNECTIONS)
 
     async def __aenter__(self) -> Self:
         return self
@@ -133,12 +153,13 @@ class WixDataMoverClient:
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - time.monotonic()
+            if self._budget is not None:
+                await self._budget.acquire(within=deadline - time.monotonic())
             try:
-                with anyio.fail_after(remaining):
-                    status, headers, body = await self._send(method, path, json, params)
+                status, headers, body = await self._send(method, path, json, params, deadline)
             except (TimeoutError, httpx.TimeoutException) as exc:
-                failure, wait = self._timeout_error(exc), None
+                out_of_time = time.monotonic() >= deadline - 0.05
+                failure, wait = self._timeout_error(None if out_of_time else exc), None
                 retryable = idempotent or isinstance(exc, httpx.ConnectTimeout)
             except httpx.TransportError as exc:
                 failure, wait = self._connection_error(exc), None
@@ -162,22 +183,51 @@ class WixDataMoverClient:
         path: str,
         body: dict[str, Any] | None,
         params: dict[str, str | int] | None,
+        deadline: float,
     ) -> tuple[int, httpx.Headers, bytes]:
-        async with self._http.stream(method, path, json=body, params=params) as response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
+        # Waiting for a connection here, not in httpx's pool, is safe to cancel.
+        with anyio.move_on_after(remaining) as waiting:
+            await self._slots.acquire()
+        if waiting.cancelled_caught:
+            raise TimeoutError
+        try:
+            return await self._exchange(method, path, body, params, deadline, limits=timeout)
+        finally:
+            self._slots.release()
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        deadline: float,
+        *,
+        limits: httpx.Timeout,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        request = self._http.stream(method, path, json=body, params=params, timeout=limits)
+        async with request as response:
+            if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
+                if len(response.content) > MAX_BODY_BYTES:
+                    raise _too_large(response.headers)
+                return response.status_code, response.headers, response.content
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.aiter_raw():
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise WixApiError(
-                        f"Wix's answer was larger than {MAX_BODY_BYTES // 1024 // 1024} MiB and "
-                        "was not read. Ask for fewer items (a smaller limit).",
-                        request_id=_request_id(response.headers),
-                    )
+                    raise _too_large(response.headers)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
                 chunks.append(chunk)
-            return response.status_code, response.headers, b"".join(chunks)
+            content = _decoded(b"".join(chunks), response.headers)
+            return response.status_code, response.headers, content
 
-    def _timeout_error(self, exc: Exception) -> WixApiError:
+    def _timeout_error(self, exc: Exception | None) -> WixApiError:
         if not isinstance(exc, httpx.TimeoutException):
             return WixApiError(
                 f"The call to Wix did not finish within {self._retry.deadline:g} s. "
@@ -279,6 +329,37 @@ class WixDataMoverClient:
     def _scrub(self, text: str) -> str:
         key = self._settings.api_key
         return text.replace(key.get_secret_value(), "[WIX_API_KEY]") if key is not None else text
+
+
+def _too_large(headers: httpx.Headers) -> WixApiError:
+    return WixApiError(
+        f"Wix's answer was larger than {MAX_BODY_BYTES // 1024 // 1024} MiB and was not read. "
+        "Ask for fewer items (a smaller limit).",
+        request_id=_request_id(headers),
+    )
+
+
+def _decoded(body: bytes, headers: httpx.Headers) -> bytes:
+    """The body with its content encodings undone, never growing past MAX_BODY_BYTES."""
+    encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
+    for encoding in reversed([e for e in encodings if e and e != "identity"]):
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise WixApiError(
+                f"Wix sent its answer in an encoding that was not asked for ({encoding[:20]!r}). "
+                "A proxy may be in the way: try again shortly."
+            )
+        wbits = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
+        decoder = zlib.decompressobj(wbits)
+        try:
+            body = decoder.decompress(body, MAX_BODY_BYTES + 1)
+        except zlib.error:
+            raise WixApiError(
+                "Wix's answer could not be decompressed. A proxy may be in the way: try again "
+                "shortly."
+            ) from None
+        if len(body) > MAX_BODY_BYTES or decoder.unconsumed_tail:
+            raise _too_large(headers)
+    return body
 
 
 def _require_job_id(job_id: str) -> None:

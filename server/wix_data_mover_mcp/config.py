@@ -44,6 +44,15 @@ def _https_unless_local(url: HttpUrl) -> HttpUrl:
     return url
 
 
+def _redis_url_or_none(value: SecretStr | None) -> SecretStr | None:
+    if value is None or not value.get_secret_value().strip():
+        return None
+    url = value.get_secret_value().strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return SecretStr(url)
+
+
 OptionalGuid = Annotated[str | None, AfterValidator(_guid_or_none)]
 
 
@@ -60,6 +69,11 @@ class Settings(BaseSettings):
     )
     api_timeout: float = Field(default=10.0, gt=0, le=120)
     allow_terminate: bool = False
+    # Wix allows 200 requests a minute per app instance (the Data Mover API reference's rate
+    # limits): stay below it, so one busy team never uses up the site's limit for everyone.
+    rate_limit_per_minute: int = Field(default=150, ge=1, le=10_000)
+    job_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    mcp_redis_url: Annotated[SecretStr | None, AfterValidator(_redis_url_or_none)] = None
 
     @property
     def base_url(self) -> str:
@@ -77,6 +91,9 @@ _HINTS = {
     "api_base_url": "Use a full URL such as https://www.wixapis.com, or unset it.",
     "api_timeout": "Give the seconds per request, a number above 0 and at most 120 (default 10).",
     "allow_terminate": "Use true or false.",
+    "rate_limit_per_minute": "Give a whole number of requests a minute, 1 or more (default 150).",
+    "job_cache_seconds": "Give the seconds a job's answer is shared, 0 to 60 (default 1).",
+    "mcp_redis_url": "Use a URL such as redis://localhost:6379/0, or unset it.",
 }
 
 

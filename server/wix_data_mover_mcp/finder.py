@@ -8,12 +8,10 @@ seen), so any server instance can continue it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from .cursors import decode_cursor, encode_cursor
 from .errors import WixApiError
 from .models import Destination, Source, paging_cursor, parse_job
 
@@ -41,22 +39,20 @@ class _Position:
 
     def encode(self) -> str:
         data = [list(self.statuses), self.name_contains, self.wix_cursor, self.skip]
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+        return encode_cursor("jobs", data)
 
     @classmethod
     def decode(cls, cursor: str) -> _Position:
+        hint = "list_data_movement_jobs. Call it without a cursor to start from the newest jobs"
+        data = decode_cursor("jobs", cursor, hint=hint)
         try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            statuses, name, wix_cursor, skip = json.loads(base64.urlsafe_b64decode(padded))
+            statuses, name, wix_cursor, skip = data
             texts = [*statuses, name or "", wix_cursor or ""]
             if not all(isinstance(text, str) for text in texts) or int(skip) < 0:
                 raise ValueError
             return cls(tuple(statuses), name, wix_cursor, int(skip))
-        except (ValueError, TypeError, binascii.Error):
-            raise WixApiError(
-                "That cursor was not given out by list_data_movement_jobs. Call it without a "
-                "cursor to start from the newest jobs."
-            ) from None
+        except (ValueError, TypeError):
+            raise WixApiError(f"That cursor was not given out by {hint}.") from None
 
 
 async def find_jobs(

@@ -2,7 +2,8 @@
 
 Stateless (any instance can answer any request), SSE responses so progress reaches the
 client, Host and Origin checked against DNS rebinding, an optional bearer token compared in
-constant time, a body size limit, and /healthz for load balancers.
+constant time, a body size limit, and /healthz for load balancers. A stateless server can never
+send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from sse_starlette.sse import AppStatus
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import __version__
+from .app import HEALTH_PATH
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024
-HEALTH_PATH = "/healthz"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -61,10 +60,6 @@ def http_app(
             "front of this server already authenticates every request."
         )
 
-    @server.custom_route(HEALTH_PATH, methods=["GET"])
-    async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        return JSONResponse({"status": "ok", "version": __version__})
-
     app = server.streamable_http_app(
         stateless_http=True,
         json_response=False,
@@ -72,6 +67,7 @@ def http_app(
         transport_security=_security(host, allowed_hosts),
         host=host,
     )
+    app = NoEventStream(app)
     return BearerTokenGuard(app, token) if token else app
 
 
@@ -90,6 +86,21 @@ def _host_patterns(name: str) -> list[str]:
     """'example.com' matches on any port; 'example.com:8443' only on that one."""
     has_port = "]:" in name if name.startswith("[") else ":" in name
     return [name] if has_port else [name, f"{name}:*"]
+
+
+class NoEventStream:
+    """GET /mcp opens a stream for server-initiated messages, which a stateless server never
+    sends: answer 405 at once, as the transport spec allows, instead of holding it open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/mcp":
+            response = Response(status_code=405, headers={"allow": "POST, DELETE"})
+            await response(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
 
 
 class BearerTokenGuard:
@@ -146,7 +157,9 @@ def serve_http(
     # sse-starlette ends every open event stream as soon as uvicorn is told to exit, which
     # would cut tool calls in flight; uvicorn's own graceful timeout (30 s) bounds them instead.
     AppStatus.disable_automatic_graceful_drain()
-    running = BackgroundServer(app, host=host, port=port, graceful_seconds=30)
+    running = BackgroundServer(
+        app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
+    )
     auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
     running.serve_forever()

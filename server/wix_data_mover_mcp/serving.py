@@ -1,36 +1,108 @@
-"""An ASGI app served by uvicorn on a bound socket, in this thread or a background one."""
+"""An ASGI app served by uvicorn on a bound socket, in this thread or a background one.
+
+Connections are bounded: beyond `max_connections` a new one is closed at once (before file
+descriptors run out), one that has not sent a whole request within `header_timeout` seconds is
+closed, and an idle keep-alive connection is closed after a few seconds.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import resource
 import socket
 import threading
 import time
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_TIMEOUT_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+
+
+def default_max_connections() -> int:
+    """Half the file descriptors this process may open, at most 1,000: the rest stay free
+    for the connections to Wix, Redis and the logs."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(16, min(1000, soft // 2)) if soft > 0 else 1000
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a connection cap and a deadline for the first request."""
+
+    max_connections = 1000
+    header_timeout = HEADER_TIMEOUT_SECONDS
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
+        super().connection_made(transport)  # pyright: ignore[reportArgumentType]
+        if len(self.connections) > self.max_connections:
+            transport.close()
+            return
+        self.loop.call_later(self.header_timeout, self._close_if_no_request)
+
+    def _close_if_no_request(self) -> None:
+        if self.cycle is None and not self.transport.is_closing():  # pyright: ignore[reportUnnecessaryComparison]
+            self.transport.close()
+
+
+class _HealthWhileDraining:
+    """Once the server is told to stop, the health check answers 503 so traffic moves on."""
+
+    def __init__(self, app: ASGIApp, path: str, server: uvicorn.Server) -> None:
+        self._app, self._path, self._server = app, path, server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self._path and self._server.should_exit:
+            from starlette.responses import JSONResponse
+
+            response = JSONResponse({"status": "shutting down"}, status_code=503)
+            await response(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
 
 
 class BackgroundServer:
     """Binds at construction (port 0 picks a free port), so the URL is known before serving."""
 
     def __init__(
-        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, graceful_seconds: int = 1
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        graceful_seconds: int = 1,
+        health_path: str | None = None,
+        max_connections: int | None = None,
+        header_timeout: float = HEADER_TIMEOUT_SECONDS,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.create_server((host, port), family=family)
+        self._socket = socket.create_server((host, port), family=family, backlog=1024)
         # Accepted connections inherit this: without it, a response written in two parts
         # waits for the client's delayed ACK (about 40 ms on Linux).
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.host: str = host
         self.port: int = self._socket.getsockname()[1]
+        protocol: Any = type(
+            "Protocol",
+            (BoundedH11Protocol,),
+            {
+                "max_connections": max_connections or default_max_connections(),
+                "header_timeout": header_timeout,
+            },
+        )
         config = uvicorn.Config(
             app,
             log_level="warning",
             access_log=False,
+            http=protocol,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=graceful_seconds,
         )
         self._server = uvicorn.Server(config)
+        if health_path is not None:
+            config.app = _HealthWhileDraining(app, health_path, self._server)
         self._thread: threading.Thread | None = None
 
     @property

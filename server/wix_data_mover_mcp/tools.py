@@ -9,20 +9,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, repeat
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
+from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
 from .finder import find_jobs
 from .models import (
@@ -47,13 +46,15 @@ from .summary import (
 from .text import quote
 
 if TYPE_CHECKING:
-    from .client import WixDataMoverClient
+    from anyio.abc import TaskGroup
+
+    from .upstream import Upstream
 
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
 STATUS_WORD = re.compile(r"[A-Z_]{1,40}")
-WAIT_GRACE_SECONDS = 5.0  # how far past timeout_seconds a last, slow answer from Wix may run
+MAX_STATUSES = 10
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
 JobId = Annotated[
@@ -66,34 +67,39 @@ JobId = Annotated[
 Cursor = Annotated[
     str | None,
     Field(
-        description="next_cursor from the previous page; omit for the first page.", max_length=4000
+        description="next_cursor from the previous page; omit for the first page.",
+        max_length=MAX_CURSOR_CHARS,
     ),
 ]
 
 
 @dataclass
 class AppState:
-    """What the lifespan hands every request: a way to the Wix client, or why there is none.
+    """What the lifespan hands every request: a way to Wix, or why there is none.
 
-    The client is made on first use, so that answering initialize and tools/list (what an
-    assistant waits for when it starts the server) does not load the HTTP stack."""
+    The way to Wix is made on first use, so that answering initialize and tools/list (what an
+    assistant waits for when it starts the server) does not load the HTTP stack. Requests to
+    Wix run in `tasks`, the server's own task group, never in a caller's task."""
 
-    connect: Callable[[], WixDataMoverClient] | None
+    connect: Callable[[TaskGroup], Upstream] | None
     problem: str | None
     demo: bool
-    poll_delays: Sequence[float] = POLL_DELAYS
-    _client: WixDataMoverClient | None = None
+    tasks: TaskGroup | None = None
+    _upstream: Upstream | None = None
 
-    def wix(self) -> WixDataMoverClient:
-        if self._client is None:
-            if self.connect is None:
+    def wix(self) -> Upstream:
+        if self._upstream is None:
+            if self.connect is None or self.tasks is None:
                 raise ToolError(self.problem or "The server has no Wix connection.")
-            self._client = self.connect()
-        return self._client
+            self._upstream = self.connect(self.tasks)
+        return self._upstream
+
+    def stalled(self) -> bool:
+        return self._upstream is not None and self._upstream.stalled()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._upstream is not None:
+            await self._upstream.aclose()
 
 
 class JobResult(OutputModel):
@@ -132,8 +138,9 @@ async def get_data_movement_job(
     job_id: JobId, ctx: Context[AppState]
 ) -> Annotated[CallToolResult, JobResult]:
     state = ctx.request_context.lifespan_context
+    job_id = checked_job_id(job_id)
     with wix_errors():
-        raw = await state.wix().get_job(checked_job_id(job_id))
+        raw = await state.wix().get_job(job_id)
     result = job_result(raw, demo=state.demo)
     return tool_result(result.summary, result, raw)
 
@@ -158,13 +165,14 @@ async def list_data_movement_jobs(
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, JobListResult]:
     state = ctx.request_context.lifespan_context
+    wix = state.wix()
+    statuses = checked_statuses(status)
+    needle = (name_contains or "").strip() or None
     with wix_errors():
-        page = await find_jobs(
-            state.wix(),
-            statuses=checked_statuses(status),
-            name_contains=(name_contains or "").strip() or None,
-            limit=limit,
-            cursor=cursor,
+        page = await wix.call(
+            lambda: find_jobs(
+                wix.client, statuses=statuses, name_contains=needle, limit=limit, cursor=cursor
+            )
         )
     now = datetime.now(UTC)
     lines = [job_line(parse_job(raw)[0], now=now) for raw in page.jobs]
@@ -188,11 +196,14 @@ async def list_data_movement_job_logs(
 ) -> Annotated[CallToolResult, LogsResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
+    wix = state.wix()
     with wix_errors():
-        body = await state.wix().list_logs(job_id, limit=limit, cursor=cursor)
+        wix_cursor = logs_position(job_id, cursor) if cursor else None
+        body = await wix.call(lambda: wix.client.list_logs(job_id, limit=limit, cursor=wix_cursor))
+        following = paging_cursor(body)
+        next_cursor = encode_cursor("logs", [job_id, following]) if following else None
     raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
     logs = [parse_leniently(MovementLog, log)[0] for log in raw_logs]
-    next_cursor = paging_cursor(body)
     groups = group_failures(logs)
     summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None)
     result = LogsResult(
@@ -214,11 +225,7 @@ async def wait_for_data_movement_job(
     state = ctx.request_context.lifespan_context
     started = time.monotonic()
     raw = await follow_job(
-        state.wix(),
-        checked_job_id(job_id),
-        ctx,
-        deadline=started + timeout_seconds,
-        delays=state.poll_delays,
+        state.wix(), checked_job_id(job_id), ctx, deadline=started + timeout_seconds
     )
     result = job_result(raw, demo=state.demo)
     waited = round(time.monotonic() - started, 1)
@@ -238,14 +245,15 @@ async def terminate_data_movement_job(
 ) -> Annotated[CallToolResult, JobResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
+    wix = state.wix()
     with wix_errors():
-        current, _ = parse_job(await state.wix().get_job(job_id))
+        current, _ = parse_job(await wix.call(lambda: wix.client.get_job(job_id)))
         if is_finished(current):
             raise ToolError(
                 f"Job {job_id} has already finished ({current.status}); there is "
                 "nothing to terminate."
             )
-        raw = await state.wix().terminate_job(job_id)
+        raw = await wix.call(lambda: wix.client.terminate_job(job_id))
     result = job_result(raw, demo=state.demo)
     return tool_result(result.summary, result, raw)
 
@@ -321,10 +329,21 @@ def checked_job_id(job_id: str) -> str:
     return job_id.lower()
 
 
+def logs_position(job_id: str, cursor: str) -> str:
+    """Wix's cursor inside one of ours, given out for this job's logs."""
+    hint = "list_data_movement_job_logs for this job. Call it without a cursor for the first page"
+    data = decode_cursor("logs", cursor, hint=hint)
+    if len(data) != 2 or data[0] != job_id or not isinstance(data[1], str):
+        raise WixApiError(f"That cursor was not given out by {hint}.")
+    return data[1]
+
+
 def checked_statuses(status: str | list[str] | None) -> tuple[str, ...]:
     """Upper-cased and de-duplicated. Unknown words pass (Wix adds statuses), odd text does not."""
     given = [status] if isinstance(status, str) else status or []
     statuses = tuple(dict.fromkeys(word.strip().upper() for word in given))
+    if len(statuses) > MAX_STATUSES:
+        raise ToolError(f"Give at most {MAX_STATUSES} statuses; {len(statuses)} were given.")
     for word in statuses:
         if not STATUS_WORD.fullmatch(word):
             raise ToolError(
@@ -355,30 +374,21 @@ def job_result(raw: dict[str, Any], *, demo: bool) -> JobResult:
 
 
 async def follow_job(
-    client: WixDataMoverClient,
-    job_id: str,
-    ctx: Context[AppState],
-    *,
-    deadline: float,
-    delays: Sequence[float],
+    wix: Upstream, job_id: str, ctx: Context[AppState], *, deadline: float
 ) -> dict[str, Any]:
-    """Poll until the job finishes or the deadline, reporting progress whenever it moves.
-
-    A slow Wix cannot hold the call much past the deadline (clients give up on long calls):
-    the latest answer is returned instead, or an error if there was none."""
-    latest: dict[str, Any] | None = None
+    """Answers from the job's shared poll loop until it finishes or the deadline, reporting
+    progress whenever it moves. The latest answer is returned, or an error if there was none."""
     reported = -1.0
-    with anyio.move_on_after(deadline - time.monotonic() + WAIT_GRACE_SECONDS):
-        for delay in chain(delays, repeat(delays[-1])):
-            with wix_errors():
-                latest = await client.get_job(job_id)
-            job, _ = parse_job(latest)
-            if (progress := stage_progress(job)) > reported:
-                reported = progress
-                await ctx.report_progress(progress, 100, progress_phrase(job))
-            if is_finished(job) or time.monotonic() + delay > deadline:
-                break
-            await anyio.sleep(delay)
+
+    async def report(raw: dict[str, Any]) -> None:
+        nonlocal reported
+        job, _ = parse_job(raw)
+        if (progress := stage_progress(job)) > reported:
+            reported = progress
+            await ctx.report_progress(progress, 100, progress_phrase(job))
+
+    with wix_errors():
+        latest = await wix.follow(job_id, deadline=deadline, on_answer=report)
     if latest is None:
         raise ToolError(
             f"Wix did not answer about job {job_id} while waiting. Wix may be slow right now: "

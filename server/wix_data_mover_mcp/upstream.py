@@ -1,0 +1,221 @@
+"""Between the tools and the Wix client: what keeps many callers from becoming many requests.
+
+- Every request to Wix runs in a task of the server's own, never in the caller's: a caller that
+  is cancelled (a client gave up, a wait ran out) stops waiting, but never cancels a request
+  half-way through the HTTP pool, which is what leaks pool slots in httpcore
+  (encode/httpcore#1093) until no request can leave at all.
+- Concurrent calls for one job share one request in flight and, for a moment after, its answer.
+- Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+
+from .errors import WixApiError
+from .models import FINISHED_STATUSES
+
+if TYPE_CHECKING:
+    from .budget import AnswerCache, RateBudget
+    from .client import WixDataMoverClient
+
+T = TypeVar("T")
+
+
+class SupportsAclose(Protocol):
+    async def aclose(self) -> None: ...
+
+
+STALLED_AFTER_SECONDS = 120.0  # no request may run this long: the client's deadline is 30 s
+FIRST_ANSWER_GRACE = 5.0
+
+
+class Abandoned(Exception):
+    """Everyone waiting for a request left before it was sent, so it was not sent."""
+
+
+@dataclass
+class _Outcome(Generic[T]):
+    """One request to Wix and those waiting for it. A request nobody waits for any more is
+    dropped while it still waits for a connection, and never once it is sent."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    value: T | None = None
+    error: BaseException | None = None
+    waiters: int = 0
+    queued: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+
+    async def wait(self) -> T:
+        self.waiters += 1
+        try:
+            await self.done.wait()
+        finally:
+            self.waiters -= 1
+            if not self.waiters:
+                self.queued.cancel()
+        if self.error is not None:
+            raise self.error
+        return self.value  # pyright: ignore[reportReturnType]
+
+
+@dataclass
+class _Watch:
+    """One poll loop for one job, and what it saw last."""
+
+    subscribers: int = 0
+    latest: dict[str, Any] | None = None
+    error: WixApiError | None = None
+    version: int = 0
+    ended: bool = False
+    changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def publish(self) -> None:
+        self.version += 1
+        self.changed.set()
+        self.changed = anyio.Event()
+
+
+class Upstream:
+    def __init__(
+        self,
+        client: WixDataMoverClient,
+        tasks: TaskGroup,
+        *,
+        cache: AnswerCache,
+        budget: RateBudget,
+        poll_delays: Sequence[float],
+        resources: Sequence[SupportsAclose] = (),
+        max_in_flight: int = 20,
+    ) -> None:
+        self.client = client
+        self._resources = resources
+        self._tasks = tasks
+        self._cache = cache
+        self._budget = budget
+        self._poll_delays = poll_delays
+        self._flights: dict[str, _Outcome[dict[str, Any]]] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._running: dict[int, float] = {}
+        self._next_id = 0
+        self._slots = anyio.CapacityLimiter(max_in_flight)
+
+    async def call(self, request: Callable[[], Awaitable[T]]) -> T:
+        """Run one request to Wix in the server's own task; the caller only waits for it."""
+        outcome: _Outcome[T] = _Outcome()
+        self._tasks.start_soon(self._run, request, outcome)
+        return await outcome.wait()
+
+    async def get_job(self, job_id: str) -> dict[str, Any]:
+        """The job, shared with every concurrent caller and for a moment after."""
+        if (cached := await self._cache.get(job_id)) is not None:
+            return cached
+        flight = self._flights.get(job_id)
+        if flight is None:
+            flight = self._flights[job_id] = _Outcome()
+            self._tasks.start_soon(self._fetch_job, job_id, flight)
+        return await flight.wait()
+
+    async def follow(
+        self,
+        job_id: str,
+        *,
+        deadline: float,
+        on_answer: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> dict[str, Any] | None:
+        """Answers about the job until it finishes or the deadline passes; the last one seen.
+
+        Joins the job's poll loop, starting one if there is none."""
+        watch = self._watches.get(job_id)
+        if watch is None or watch.ended:
+            watch = self._watches[job_id] = _Watch()
+            self._tasks.start_soon(self._poll, job_id, watch)
+        watch.subscribers += 1
+        seen = 0
+        try:
+            while True:
+                if watch.version > seen:
+                    seen = watch.version
+                    if watch.error is not None:
+                        raise watch.error
+                    if watch.latest is not None:
+                        await on_answer(watch.latest)
+                        if watch.latest.get("status") in FINISHED_STATUSES:
+                            return watch.latest
+                # Without any answer yet, a slow Wix gets a little grace past the deadline.
+                until = deadline if watch.latest is not None else deadline + FIRST_ANSWER_GRACE
+                if watch.ended or time.monotonic() >= until:
+                    return watch.latest
+                changed = watch.changed
+                with anyio.move_on_after(until - time.monotonic()):
+                    await changed.wait()
+        finally:
+            watch.subscribers -= 1
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        for resource in self._resources:
+            await resource.aclose()
+
+    def stalled(self) -> bool:
+        """True when a request has run far longer than any request can: the pool is stuck."""
+        now = time.monotonic()
+        return any(now - started > STALLED_AFTER_SECONDS for started in self._running.values())
+
+    async def _run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
+        with outcome.queued:
+            await self._slots.acquire()
+        if outcome.queued.cancelled_caught:
+            outcome.error = Abandoned()
+            outcome.done.set()
+            return
+        self._next_id += 1
+        ident = self._next_id
+        self._running[ident] = time.monotonic()
+        try:
+            outcome.value = await request()
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            outcome.error = exc
+        finally:
+            del self._running[ident]
+            self._slots.release()
+            outcome.done.set()
+
+    async def _fetch_job(self, job_id: str, flight: _Outcome[dict[str, Any]]) -> None:
+        try:
+            await self._run(lambda: self.client.get_job(job_id), flight)
+            if flight.error is None and flight.value is not None:
+                await self._cache.put(job_id, flight.value)
+        finally:
+            del self._flights[job_id]
+
+    async def _poll(self, job_id: str, watch: _Watch) -> None:
+        delays = chain(self._poll_delays, repeat(self._poll_delays[-1]))
+        try:
+            while watch.subscribers or watch.version == 0:
+                try:
+                    watch.latest = await self.get_job(job_id)
+                except WixApiError as exc:
+                    watch.error = exc
+                    return
+                finally:
+                    watch.publish()
+                if watch.latest.get("status") in FINISHED_STATUSES:
+                    return
+                await anyio.sleep(next(delays) * await self._slowdown())
+        finally:
+            watch.ended = True
+            watch.publish()
+            if self._watches.get(job_id) is watch:
+                del self._watches[job_id]
+
+    async def _slowdown(self) -> float:
+        """Poll less often as the rate budget runs short, so waits never use it all."""
+        left = await self._budget.remaining_share()
+        return 1.0 if left > 0.5 else 2.0 if left > 0.25 else 4.0

@@ -1,0 +1,306 @@
+"""Holding up under load: no wedged pool, one request per job, Wix's rate budget kept, on one
+instance or several sharing Redis."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import random
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+
+from wix_data_mover_mcp.app import build_server, connect_upstream
+from wix_data_mover_mcp.client import WixDataMoverClient, create_http_client
+from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
+from wix_data_mover_mcp.errors import WixApiError
+from wix_data_mover_mcp.http_transport import http_app
+from wix_data_mover_mcp.serving import BackgroundServer
+from wix_data_mover_mcp.upstream import Upstream
+
+from . import payloads
+from .conftest import FAST_RETRY, free_port, settings_for
+
+pytestmark = pytest.mark.anyio
+
+FAST_POLLS = (0.05, 0.1, 0.2)
+
+
+def job_id(n: int) -> str:
+    return f"55555555-0000-4000-8000-{n:012x}"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(seeded=False) as running:
+        for n in range(1, 4):
+            running.state.add_job(
+                JobTimeline(
+                    DEMO_SITE_ID,
+                    {"id": job_id(n), "name": f"Import {n}", "source": {}, "destination": {}},
+                    submitted_at=running.state.now() - 3600,
+                    running=30,
+                )
+            )
+        yield running
+
+
+def running_job(emulator: Emulator, n: int, seconds: float) -> str:
+    emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {"id": job_id(n), "name": f"Long import {n}", "source": {}, "destination": {}},
+            submitted_at=emulator.state.now(),
+            pending=0,
+            initializing=0,
+            running=seconds,
+            items=1000,
+        )
+    )
+    return job_id(n)
+
+
+@asynccontextmanager
+async def upstream(emulator: Emulator, **overrides: Any) -> AsyncGenerator[Upstream]:
+    async with anyio.create_task_group() as tasks:
+        wix = connect_upstream(
+            settings_for(emulator, **overrides), tasks, retry=FAST_RETRY, poll_delays=FAST_POLLS
+        )
+        try:
+            yield wix
+        finally:
+            tasks.cancel_scope.cancel()
+            with anyio.CancelScope(shield=True):
+                await wix.aclose()
+
+
+async def test_callers_cancelled_in_storms_never_wedge_the_pool(emulator):
+    # Each caller gives up at a random moment, as clients under load do. Before requests ran
+    # in the server's own tasks, such storms leaked every pool slot within a few bursts and
+    # every later call timed out without reaching Wix.
+    async def impatient(wix: Upstream, n: int) -> None:
+        with anyio.move_on_after(random.uniform(0, 0.05)):
+            await wix.call(lambda: wix.client.get_job(job_id(1000 + n)))
+
+    async with upstream(emulator, rate_limit_per_minute=10_000) as wix:
+        for _ in range(10):
+            async with anyio.create_task_group() as burst:
+                for n in range(300):
+                    burst.start_soon(impatient, wix, n)
+        before = emulator.state.requests["get_job"]
+        with anyio.fail_after(5):
+            assert (await wix.call(lambda: wix.client.get_job(job_id(1))))["id"] == job_id(1)
+        assert emulator.state.requests["get_job"] > before
+        assert not wix.stalled()
+
+
+async def test_concurrent_calls_for_one_job_share_one_request(emulator):
+    before = emulator.state.requests["get_job"]
+    server = build_server(settings_for(emulator), retry=FAST_RETRY)
+    async with Client(server) as client:
+        results: list[bool] = []
+
+        async def ask() -> None:
+            result = await client.call_tool("get_data_movement_job", {"job_id": job_id(2)})
+            results.append(result.is_error)
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(50):
+                tasks.start_soon(ask)
+    assert results == [False] * 50
+    assert emulator.state.requests["get_job"] - before == 1
+
+
+async def test_many_waits_on_one_job_share_one_poll_loop_each_with_its_own_answer(emulator):
+    job = running_job(emulator, 100, seconds=1.2)
+    before = emulator.state.requests["get_job"]
+    server = build_server(settings_for(emulator), retry=FAST_RETRY, poll_delays=FAST_POLLS)
+    seen: dict[int, list[float]] = {}
+    finals: dict[int, str] = {}
+    async with Client(server) as client:
+
+        async def wait(n: int, seconds: float) -> None:
+            seen[n] = []
+
+            async def on_progress(
+                progress: float, total: float | None, message: str | None
+            ) -> None:
+                seen[n].append(progress)
+
+            result = await client.call_tool(
+                "wait_for_data_movement_job",
+                {"job_id": job, "timeout_seconds": seconds},
+                progress_callback=on_progress,
+            )
+            finals[n] = (result.structured_content or {})["status"]
+
+        async with anyio.create_task_group() as tasks:
+            for n in range(40):
+                tasks.start_soon(wait, n, 1 if n % 2 else 20)
+    polls = emulator.state.requests["get_job"] - before
+    # One loop at 0.05, 0.1, 0.2, 0.2 ... s over about 1.2 s, not one per waiter.
+    assert polls <= 12
+    assert all(seen[n] for n in range(40))
+    assert {finals[n] for n in range(0, 40, 2)} == {"COMPLETED"}
+    assert {finals[n] for n in range(1, 40, 2)} == {"IN_PROGRESS"}
+
+
+async def test_calls_beyond_the_rate_budget_are_refused_with_when_to_try_again(emulator):
+    async with upstream(emulator, rate_limit_per_minute=3) as wix:
+        for n in range(1, 4):
+            await wix.get_job(job_id(n))
+        before = emulator.state.requests["get_job"]
+        with pytest.raises(WixApiError) as refused:
+            await wix.call(lambda: wix.client.get_job(job_id(1)))
+    assert emulator.state.requests["get_job"] == before
+    message = str(refused.value)
+    assert message.startswith(
+        "Wix's rate budget for this key is used up (3 requests a minute, "
+        "WIX_RATE_LIMIT_PER_MINUTE); try again in "
+    )
+    assert 50 <= int(message.rsplit("in ", 1)[1].removesuffix(" s.")) <= 60
+
+
+async def test_a_double_gzip_answer_is_bounded_before_it_is_decompressed(settings):
+    bomb = gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024)))
+    assert len(bomb) < 100_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["accept-encoding"] == "gzip, deflate"
+        headers = {"content-encoding": "gzip, gzip", "content-type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(bomb))
+
+    http = create_http_client(settings, transport=httpx.MockTransport(handler))
+    async with WixDataMoverClient(http, settings, FAST_RETRY) as wix:
+        with pytest.raises(WixApiError) as refused:
+            await wix.get_job(payloads.CSV_IMPORT_ID)
+    assert str(refused.value).startswith("Wix's answer was larger than 4 MiB and was not read.")
+
+
+async def test_a_gzip_answer_within_bounds_is_read(settings):
+    body = gzip.compress(b'{"job": {"id": "%s"}}' % payloads.CSV_IMPORT_ID.encode())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-encoding": "gzip", "content-type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+    http = create_http_client(settings, transport=httpx.MockTransport(handler))
+    async with WixDataMoverClient(http, settings, FAST_RETRY) as wix:
+        assert (await wix.get_job(payloads.CSV_IMPORT_ID))["id"] == payloads.CSV_IMPORT_ID
+
+
+def test_get_on_the_mcp_path_is_refused_at_once_and_health_answers(emulator):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url, timeout=5) as http:
+        refused = http.get("/mcp", headers={"accept": "text/event-stream"})
+        health = http.get("/healthz")
+    assert refused.status_code == 405
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_connections_beyond_the_cap_are_closed_at_once_and_service_recovers(emulator):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app, max_connections=5) as running:
+        idle = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(5)]
+        extra = socket.create_connection(("127.0.0.1", running.port))
+        extra.settimeout(5)
+        assert extra.recv(1) == b""  # closed by the server, not left waiting
+        extra.close()
+        for connection in idle:
+            connection.close()
+        with httpx.Client(base_url=running.url, timeout=5) as http:
+            deadline = time.monotonic() + 5
+            while (status := http.get("/healthz").status_code) != 200:
+                assert time.monotonic() < deadline, status
+    assert status == 200
+
+
+def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(emulator):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app, header_timeout=0.2) as running:
+        silent = socket.create_connection(("127.0.0.1", running.port))
+        silent.settimeout(5)
+        started = time.monotonic()
+        assert silent.recv(1) == b""
+        assert time.monotonic() - started < 4
+        silent.close()
+
+
+# Redis: a real server on loopback, started for these tests.
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("WIX_TEST_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed, and WIX_TEST_REQUIRE_REDIS is set")
+        pytest.skip("redis-server is not installed (CI installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_two_instances_on_redis_share_one_rate_budget(emulator, redis_url):
+    shared = {"mcp_redis_url": redis_url, "rate_limit_per_minute": 4, "job_cache_seconds": 0}
+    key = f"IST.instances-{random.getrandbits(32)}"  # a budget of its own
+    async with (
+        upstream(emulator, api_key=key, **shared) as first,
+        upstream(emulator, api_key=key, **shared) as second,
+    ):
+        emulator.state.api_keys.add(key)
+        for wix in (first, second, first, second):
+            await wix.call(lambda wix=wix: wix.client.get_job(job_id(1)))
+        with pytest.raises(WixApiError, match="rate budget for this key is used up"):
+            await second.call(lambda: second.client.get_job(job_id(1)))
+
+
+async def test_two_instances_on_redis_share_a_job_answer(emulator, redis_url):
+    shared = {"mcp_redis_url": redis_url, "job_cache_seconds": 30}
+    async with upstream(emulator, **shared) as first, upstream(emulator, **shared) as second:
+        before = emulator.state.requests["get_job"]
+        assert (await first.get_job(job_id(3)))["id"] == job_id(3)
+        assert (await second.get_job(job_id(3)))["id"] == job_id(3)
+    assert emulator.state.requests["get_job"] - before == 1
+
+
+async def test_without_redis_an_instance_keeps_its_own_budget_and_says_so(emulator, caplog):
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    caplog.set_level(logging.WARNING, "wix_data_mover_mcp")
+    async with upstream(emulator, mcp_redis_url=down, rate_limit_per_minute=2) as wix:
+        assert (await wix.get_job(job_id(1)))["id"] == job_id(1)
+        assert (await wix.get_job(job_id(2)))["id"] == job_id(2)
+        with pytest.raises(WixApiError, match="rate budget for this key is used up"):
+            await wix.get_job(job_id(3))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("this instance keeps its own rate budget" in w for w in warnings)
+    assert not any(down in w for w in warnings)
