@@ -19,7 +19,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from .errors import WixApiError
+from .errors import BudgetExhausted
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -119,9 +119,11 @@ class RateBudget:
             if granted:
                 return
             if time.monotonic() + retry_in > give_up:
-                raise WixApiError(
+                again = max(1, round(retry_in))
+                raise BudgetExhausted(
                     f"Wix's rate budget for this key is used up ({self.per_minute} requests a "
-                    f"minute, WIX_RATE_LIMIT_PER_MINUTE); try again in {max(1, round(retry_in))} s."
+                    f"minute, WIX_RATE_LIMIT_PER_MINUTE); try again in {again} s.",
+                    retry_in=retry_in,
                 )
             await anyio.sleep(retry_in)
 
@@ -139,6 +141,8 @@ class RateBudget:
         limiter = await self._limiter()
         try:
             if await limiter.hit(self._item, self._key_id):
+                if limiter is self._shared and self._redis is not None:
+                    self._redis.recovered()
                 return True, 0.0
             stats = await limiter.get_window_stats(self._item, self._key_id)
         except Exception as exc:  # noqa: BLE001 - any storage failure means: fall back

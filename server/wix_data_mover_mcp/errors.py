@@ -18,3 +18,11 @@ class WixApiError(Exception):
             return self
         message = f"{self.message} Gave up after {attempts} attempts."
         return WixApiError(message, status=self.status, request_id=self.request_id)
+
+
+class BudgetExhausted(WixApiError):
+    """This server's own rate budget for the key is used up; nothing was sent to Wix."""
+
+    def __init__(self, message: str, *, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in

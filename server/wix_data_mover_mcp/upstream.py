@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from .errors import WixApiError
+from .errors import BudgetExhausted, WixApiError
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class SupportsAclose(Protocol):
 
 STALLED_AFTER_SECONDS = 120.0  # no request may run this long: the client's deadline is 30 s
 FIRST_ANSWER_GRACE = 5.0
+BUDGET_BACKOFF_MAX = 15.0
 
 
 class Abandoned(Exception):
@@ -201,11 +202,15 @@ class Upstream:
             while watch.subscribers or watch.version == 0:
                 try:
                     watch.latest = await self.get_job(job_id)
+                except BudgetExhausted as exc:
+                    # Waiting is no reason to fail: poll again once the budget has room.
+                    await anyio.sleep(max(next(delays), min(exc.retry_in, BUDGET_BACKOFF_MAX)))
+                    continue
                 except WixApiError as exc:
                     watch.error = exc
-                    return
-                finally:
                     watch.publish()
+                    return
+                watch.publish()
                 if watch.latest.get("status") in FINISHED_STATUSES:
                     return
                 await anyio.sleep(next(delays) * await self._slowdown())
