@@ -30,7 +30,7 @@ def csv_import_completed() -> dict[str, Any]:
         "finishedAt": "2026-04-22T10:25:39.512Z",
         "source": {"file": {"format": "CSV", "fileId": "a1b2c3d4e5f6"}},
         "destination": {
-            "wixDataCollection": {"collectionId": "Products", "writePolicy": "SKIP_EXISTING"}
+            "wixDataCollection": {"collectionId": "Products", "writePolicy": "OVERWRITE"}
         },
         "progress": {
             "current": "1250",

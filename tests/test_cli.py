@@ -21,7 +21,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_job_prints_the_summary(capsys):
     code, out, _ = run(capsys, "job", "--demo", demo.BLOG_IMPORT_FAILED)
     assert code == 0
-    assert "Error WDH0003 means invalid data" in out
+    assert "Error WDH0003 means invalid data" in " ".join(out.split())
+    assert "Before it failed, 0 of 340 items were moved." in " ".join(out.split())
     assert out.startswith("[Demo data from the built-in emulator")
 
 
@@ -59,7 +60,7 @@ def test_watch_of_a_finished_job_ends_with_its_summary_and_outcome(capsys):
     code, out, _ = run(capsys, "watch", "--demo", demo.MEMBERS_PARTIAL)
     assert code == 1, "only a COMPLETED job exits 0"
     assert out.splitlines()[0] == "partially successful"
-    assert "470 of 500 items moved, 30 rejected" in out
+    assert "470 of 500 items moved (470 created), 30 rejected." in " ".join(out.split())
     code, _, _ = run(capsys, "watch", "--demo", demo.PRODUCTS_IMPORT)
     assert code == 0
 
@@ -153,7 +154,7 @@ def test_the_demo_tour_walks_through_every_question(capsys):
         "An assistant connects and sees these tools",
         "get_data_movement_job: Get a Wix data movement job",
         "Error WDH0003 means invalid data",
-        "470 of 500 items moved, 30 rejected",
+        "470 of 500 items moved (470 created), 30 rejected.",
         "WDE0080, 18 items",
         'Job "Catalog upload (large CSV)" (11111111-0000-4000-8000-000000000007) completed',
         "That was the built-in emulator.",

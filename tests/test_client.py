@@ -289,7 +289,7 @@ async def test_the_key_is_scrubbed_from_wix_messages(settings):
     body = {"message": f"Token {payloads.API_KEY} is not valid"}
     text = await failure(settings, Recorder(error_answer(401, body)))
     assert payloads.API_KEY not in text
-    assert "Token [WIX_API_KEY] is not valid" in text
+    assert "Token [redacted] is not valid" in text
 
 
 async def test_query_sends_filter_and_sort_then_only_the_cursor(settings):

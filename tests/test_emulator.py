@@ -122,7 +122,7 @@ def test_a_job_moves_through_every_status(emulator: Emulator, wix: httpx.Client)
     seen = [timeline.render(now + offset)["status"] for offset in (1, 11, 25, 31)]
     assert seen == ["UNINITIALIZED", "INITIALIZING", "IN_PROGRESS", "PARTIALLY_SUCCESSFUL"]
     halfway = timeline.render(now + 25)["progress"]
-    assert (halfway["current"], halfway["total"], halfway["itemsRejected"]) == ("50", "100", "5")
+    assert (halfway["current"], halfway["total"], halfway["itemsRejected"]) == (50, 100, 5)
     assert timeline.render(now + 31)["logsRecorded"] == 10
 
 

@@ -43,10 +43,14 @@ async def get_job(client: Client, job_id: str):
         (
             demo.PRODUCTS_IMPORT,
             "COMPLETED",
-            "1,250 items moved (1,200 created, 50 updated) in 2 min 17 s.",
+            "1,250 of 1,250 items moved (1,200 created, 50 updated). It finished 2 min 1",
         ),
         (demo.BLOG_IMPORT_FAILED, "FAILED", "Error WDH0003 means invalid data"),
-        (demo.MEMBERS_PARTIAL, "PARTIALLY_SUCCESSFUL", "470 of 500 items moved, 30 rejected."),
+        (
+            demo.MEMBERS_PARTIAL,
+            "PARTIALLY_SUCCESSFUL",
+            "470 of 500 items moved (470 created), 30 rejected.",
+        ),
         (demo.ORDERS_EXPORT, "COMPLETED", "/_emulator/files/"),
         (demo.RECIPES_COPY, "COMPLETED", f"of site {demo.STAGING_SITE_ID}"),
         (

@@ -49,4 +49,4 @@ async def test_demo_flag_serves_the_emulator_and_says_so():
         )
     assert result.is_error is False
     assert texts(result)[0].startswith("[Demo data from the built-in emulator")
-    assert "470 of 500 items moved, 30 rejected" in texts(result)[0]
+    assert "470 of 500 items moved (470 created), 30 rejected." in texts(result)[0]

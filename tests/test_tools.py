@@ -75,7 +75,7 @@ async def test_result_has_summary_raw_json_and_structured_content(settings):
     assert result.is_error is False
     summary, raw_text = texts(result)
     assert summary.startswith(f'Job "Members CSV" ({JOB_ID}) finished')
-    assert "470 of 500 items moved, 30 rejected" in summary
+    assert "470 of 500 items moved (470 created), 30 rejected." in summary
     assert json.loads(raw_text) == raw
     assert result.structured_content == {
         "summary": summary,

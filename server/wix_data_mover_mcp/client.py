@@ -19,7 +19,7 @@ import httpx
 from . import __version__
 from .config import API_KEYS_URL, GUID_EXAMPLE, Settings, is_guid
 from .errors import WixApiError
-from .models import ErrorBody, ErrorDetails, parse_leniently, redact_secrets
+from .models import ErrorBody, ErrorDetails, TooDeep, parse_leniently, redact_secrets
 from .text import quote
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ class WixDataMoverClient:
         self._retry = retry or RetryPolicy()
         self._budget = budget
         self._slots = anyio.CapacityLimiter(MAX_CONNECTIONS)
+        key = settings.api_key
+        self._secrets = (key.get_secret_value(),) if key is not None else ()
 
     async def __aenter__(self) -> Self:
         return self
@@ -100,7 +102,7 @@ class WixDataMoverClient:
     async def get_job(self, job_id: str) -> dict[str, Any]:
         _require_job_id(job_id)
         body = await self._request("GET", f"/data-mover/v1/jobs/{job_id}", job_id=job_id)
-        return redact_secrets(_object_field(body, "job"))
+        return _object_field(body, "job")
 
     async def query_jobs(
         self,
@@ -118,7 +120,7 @@ class WixDataMoverClient:
             query |= {"filter": filter or {}, "sort": sort or []}
         body = await self._request("POST", "/data-mover/v1/jobs/query", json={"query": query})
         _list_field(body, "jobs")
-        return redact_secrets(body)
+        return body
 
     async def list_logs(
         self, job_id: str, *, limit: int = 50, cursor: str | None = None
@@ -136,7 +138,7 @@ class WixDataMoverClient:
         _require_job_id(job_id)
         path = f"/data-mover/v1/jobs/{job_id}/terminate"
         body = await self._request("POST", path, json={}, job_id=job_id, idempotent=False)
-        return redact_secrets(_object_field(body, "job"))
+        return _object_field(body, "job")
 
     async def _request(
         self,
@@ -147,6 +149,43 @@ class WixDataMoverClient:
         params: dict[str, str | int] | None = None,
         job_id: str | None = None,
         idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """Wix's answer with every credential field and every copy of the key scrubbed: all that
+        comes from Wix, answers and errors alike, passes through here."""
+        try:
+            return self._scrubbed(
+                await self._attempts(method, path, json, params, job_id, idempotent)
+            )
+        except WixApiError as exc:
+            raise self._scrubbed_error(exc) from None
+
+    def _scrubbed(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return redact_secrets(body, self._secrets)
+        except (TooDeep, RecursionError):
+            raise WixApiError(
+                "Wix's answer is nested too deeply to read; a proxy or a fault may be in the "
+                "way. Try again shortly."
+            ) from None
+
+    def _scrubbed_error(self, exc: WixApiError) -> WixApiError:
+        message, request_id = exc.message, exc.request_id
+        for secret in self._secrets:
+            message = message.replace(secret, "[redacted]")
+            if request_id and secret in request_id:
+                request_id = None
+        if (message, request_id) == (exc.message, exc.request_id):
+            return exc
+        return type(exc)(message, status=exc.status, request_id=request_id)
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        job_id: str | None,
+        idempotent: bool,
     ) -> dict[str, Any]:
         policy = self._retry
         deadline = time.monotonic() + policy.deadline
@@ -313,22 +352,22 @@ class WixDataMoverClient:
             if headers.get("content-type", "").startswith("text/html") or body.lstrip()[:1] == b"<":
                 return " The answer was an HTML page, not Wix's JSON: a proxy may be in the way."
             return ""
+        try:
+            payload = redact_secrets(payload, self._secrets)
+        except (TooDeep, RecursionError):
+            return ""
         error, _ = parse_leniently(ErrorBody, cast(dict[str, Any], payload))
         details = error.details or ErrorDetails()
         parts: list[str] = []
         if details.application_error and details.application_error.code:
             parts.append(f"code {quote(details.application_error.code, 40)}")
         if error.message and error.message.strip():
-            parts.append(quote(self._scrub(error.message), 200))
+            parts.append(quote(error.message, 200))
         violations = details.validation_error.field_violations if details.validation_error else None
         for violation in (violations or [])[:4]:
-            description = self._scrub(violation.description or "")
+            description = violation.description or ""
             parts.append(f"{quote(violation.field or '?', 60)}: {quote(description, 120)}")
         return f" Wix says: {'; '.join(parts)}." if parts else ""
-
-    def _scrub(self, text: str) -> str:
-        key = self._settings.api_key
-        return text.replace(key.get_secret_value(), "[WIX_API_KEY]") if key is not None else text
 
 
 def _too_large(headers: httpx.Headers) -> WixApiError:
@@ -374,6 +413,11 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
+    except RecursionError:
+        raise WixApiError(
+            "Wix's answer is nested too deeply to read; a proxy or a fault may be in the way. "
+            "Try again shortly."
+        ) from None
 
 
 def _json_object(status: int, headers: httpx.Headers, body: bytes) -> dict[str, Any]:

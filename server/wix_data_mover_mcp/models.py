@@ -6,10 +6,13 @@ new value reads as itself, and 64-bit counters arrive as numbers, numeric string
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+INT64_MAX = 2**63 - 1
 
 
 def _lenient_int(value: Any) -> Any:
@@ -36,7 +39,14 @@ def _assume_utc(value: datetime | None) -> datetime | None:
     return value
 
 
-Count = Annotated[int | None, BeforeValidator(_lenient_int)]
+def _int64(value: int | None) -> int | None:
+    """Wix's counters fit 64 bits; a larger number is malformed, not a count to compute with."""
+    if value is not None and not -INT64_MAX <= value <= INT64_MAX:
+        raise ValueError("out of range for a 64-bit counter")
+    return value
+
+
+Count = Annotated[int | None, BeforeValidator(_lenient_int), AfterValidator(_int64)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_blank_to_none), AfterValidator(_assume_utc)]
 
 
@@ -272,19 +282,41 @@ SECRET_FIELDS = frozenset({"accessToken", "refreshToken", "clientSecret", "passw
 REDACTED = "[redacted]"
 
 
-def redact_secrets(value: Any) -> Any:
-    """A copy with every credential field's value replaced, however deep it sits."""
+MAX_DEPTH = 64
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than any Wix answer is."""
+
+
+def redact_secrets(value: Any, secrets: tuple[str, ...] = (), _depth: int = 0) -> Any:
+    """A copy with every credential field's value replaced, however deep it sits, and every
+    occurrence of a known secret (the API key) in any string replaced too."""
+    if _depth > MAX_DEPTH:
+        raise TooDeep(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         return {
-            key: REDACTED if key in SECRET_FIELDS and item else redact_secrets(item)
+            _scrubbed(key, secrets): REDACTED
+            if key in SECRET_FIELDS and item
+            else redact_secrets(item, secrets, _depth + 1)
             for key, item in cast(dict[str, Any], value).items()
         }
     if isinstance(value, list):
-        return [redact_secrets(item) for item in cast(list[Any], value)]
+        return [redact_secrets(item, secrets, _depth + 1) for item in cast(list[Any], value)]
+    if isinstance(value, str):
+        return _scrubbed(value, secrets)
     return value
 
 
+def _scrubbed(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 FINISHED_STATUSES = frozenset({"COMPLETED", "FAILED", "PARTIALLY_SUCCESSFUL"})
+STATUS_SHAPE = re.compile(r"[A-Z_]{1,40}")
 
 ModelT = TypeVar("ModelT", bound=WixModel)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import Field
 
+from .config import is_guid
 from .models import (
     FINISHED_STATUSES,
+    STATUS_SHAPE,
     DataMovementJob,
     Destination,
     MovementLog,
@@ -34,8 +37,7 @@ ERROR_CODES = {
     ),
     "WDH0003": (
         "invalid data: the file is corrupt or in an unsupported format",
-        "Check that the file is UTF-8 CSV with a header row, or JSONL with one object per line, "
-        "then upload it and submit the job again.",
+        "Check that {source}, then upload it and submit the job again.",
     ),
     "WDE0110": (
         "the site's code editor is not enabled",
@@ -50,6 +52,13 @@ WRITE_POLICIES = {
 }
 
 FILE_FORMATS = {"CSV": "CSV", "JSONL": "JSONL"}
+SOURCE_CHECKS = {
+    "CSV": "the file is UTF-8 CSV with a header row",
+    "JSONL": "the file is UTF-8 JSONL, one JSON object per line",
+}
+CODE_SHAPE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+ID_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+ROW_NUMBER = re.compile(r"[0-9]{1,12}")
 
 
 def is_finished(job: DataMovementJob) -> bool:
@@ -80,30 +89,50 @@ def summarize_job(
 
 def job_line(job: DataMovementJob, *, now: datetime) -> str:
     """One compact line for a list of jobs: name, id, status, percent, when."""
-    status = clean(job.status, 40) if job.status else "UNKNOWN STATUS"
     percent = percent_complete(job)
-    when = job.finished_at or job.started_at
     parts = [
         quote(job.name, 60) if job.name else "(no name)",
-        clean(job.id, 60) if job.id else "(no id)",
-        f"{status} {percent}%" if percent is not None and not is_finished(job) else status,
+        _ident(job.id),
+        f"{_status(job)} {percent}%"
+        if percent is not None and not is_finished(job)
+        else _status(job),
     ]
-    if when is not None:
-        verb = "finished" if job.finished_at else "started"
-        parts.append(f"{verb} {_ago(when, now)}")
+    if job.finished_at is not None:
+        parts.append(f"finished {_ago(job.finished_at, now)}")
+    elif job.started_at is not None:
+        parts.append(f"submitted {_ago(job.started_at, now)}")
     return " · ".join(parts)
+
+
+def _ident(value: str | None) -> str:
+    """A GUID as it is; anything else from Wix quoted, so it cannot pass for our words."""
+    if not value:
+        return "(no id)"
+    return value if is_guid(value) else quote(value, 60)
+
+
+def _code(value: str) -> str:
+    return value if CODE_SHAPE.fullmatch(value) else quote(value, 40)
+
+
+def _status(job: DataMovementJob) -> str:
+    if not job.status:
+        return "UNKNOWN STATUS"
+    return job.status if STATUS_SHAPE.fullmatch(job.status) else quote(job.status, 40)
 
 
 class FailureGroup(OutputModel):
     code: str = Field(description="Wix's error code, or NO_CODE.")
     count: int
     descriptions: list[str] = Field(description="Up to 3 distinct descriptions from Wix.")
+    more_descriptions: int = Field(default=0, description="Distinct descriptions not listed.")
     example_item_ids: list[str] = Field(description="Up to 3 source item ids.")
 
 
 def group_failures(logs: Sequence[MovementLog]) -> list[FailureGroup]:
     """Rejected items by error code, the most frequent first."""
     groups: dict[str, FailureGroup] = {}
+    seen: dict[str, set[str]] = {}
     for log in logs:
         if log.failure is None:
             continue
@@ -113,8 +142,13 @@ def group_failures(logs: Sequence[MovementLog]) -> list[FailureGroup]:
         )
         group.count += 1
         description = log.failure.description
-        if description and description not in group.descriptions and len(group.descriptions) < 3:
-            group.descriptions.append(description)
+        known = seen.setdefault(code, set())
+        if description and description not in known:
+            known.add(description)
+            if len(group.descriptions) < 3:
+                group.descriptions.append(description)
+            else:
+                group.more_descriptions += 1
         if log.source_item_id and len(group.example_item_ids) < 3:
             group.example_item_ids.append(log.source_item_id)
     return sorted(groups.values(), key=lambda group: -group.count)
@@ -130,20 +164,30 @@ def summarize_logs(
     head += f", {_count(failed)} for items that failed to move" if failed else ", none a failure"
     sentences = [head + (" (first page)." if more else ".")]
     for group in groups[:8]:
-        what = "; ".join(quote(text, 140) for text in group.descriptions[:2])
+        said = [quote(text, 140) for text in group.descriptions]
+        unsaid = group.more_descriptions
+        if len(said) > 2:
+            said, unsaid = said[:2], unsaid + len(said) - 2
+        what = "; ".join(said) + (f" (+{unsaid} more)" if unsaid else "")
         meaning, _ = ERROR_CODES.get(group.code, (None, None))
-        line = f"{clean(group.code, 20)}, {_plural(group.count, 'item')}"
+        line = f"{_code(group.code)}, {_plural(group.count, 'item')}"
         line += f" ({meaning})" if meaning else ""
         line += f": {what}" if what else ""
-        if group.example_item_ids:
-            examples = ", ".join(clean(item, 60) for item in group.example_item_ids)
-            line += f"; e.g. items {examples}"
+        if ids := group.example_item_ids:
+            # Wix names an item by its id, or (for a file import) by its row number.
+            rows = all(ROW_NUMBER.fullmatch(item) for item in ids)
+            shown = ", ".join(item if rows else _ident_or_quote(item) for item in ids)
+            line += f"; e.g. {'rows' if rows else 'items'} {shown}"
         sentences.append(line + ".")
     if len(groups) > 8:
         sentences.append(f"And {_plural(len(groups) - 8, 'other error code')}.")
     if more:
         sentences.append("More logs exist: call again with the next_cursor.")
     return "\n".join(sentences)
+
+
+def _ident_or_quote(value: str) -> str:
+    return value if ID_SHAPE.fullmatch(value) else quote(value, 60)
 
 
 def summarize_job_list(
@@ -279,6 +323,7 @@ def _status_sentence(job: DataMovementJob, now: datetime) -> str:
             state = "has no status in Wix's answer"
         case other:
             state = f"has status {quote(other, 40)}, which this server does not know"
+            state += _progress_clause(job.progress)
     return f"{state}: {route(job)}."
 
 
@@ -293,10 +338,10 @@ def _status_details(job: DataMovementJob, now: datetime) -> list[str]:
         case "PARTIALLY_SUCCESSFUL":
             return _partial_details(job)
         case "UNINITIALIZED" | "INITIALIZING":
-            return _started_ago(job, now)
+            return _submitted_ago(job, now)
         case _:
-            details = _started_ago(job, now)
-            if job.progress and (counts := _item_counts(job.progress)):
+            details = _submitted_ago(job, now)
+            if job.progress and (counts := _item_counts(job)):
                 details.append(f"So far {counts}.")
             return details + _error_sentences(job)
 
@@ -323,13 +368,15 @@ def _progress_clause(progress: Progress | None) -> str:
 
 def _running_details(job: DataMovementJob, now: datetime) -> list[str]:
     details: list[str] = []
-    if job.progress and (counts := _item_counts(job.progress)):
+    if job.progress and (counts := _item_counts(job)):
         details.append(f"So far {counts}.")
     if job.started_at is not None:
-        elapsed = (now - job.started_at).total_seconds()
-        sentence = f"Running for {_duration(elapsed)}"
-        if (left := _time_left(job.progress, elapsed)) is not None:
-            sentence += f", about {_duration(left)} left"
+        # Wix gives when the job was submitted, not when it began to move data: the pace is
+        # an average over all that time, waiting included.
+        since = (now - job.started_at).total_seconds()
+        sentence = f"It was submitted {_ago(job.started_at, now)}"
+        if (left := _time_left(job.progress, since)) is not None:
+            sentence += f"; at its average pace since then, about {_duration(left)} is left"
         details.append(sentence + ".")
     return details
 
@@ -339,18 +386,17 @@ def _time_left(progress: Progress | None, elapsed: float) -> float | None:
         return None
     if progress.current >= progress.total or progress.current <= 0:
         return None
-    rate = progress.current / elapsed
-    return (progress.total - progress.current) / rate
+    return (progress.total - progress.current) * elapsed / progress.current
 
 
 def _completed_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
-    counts = _item_counts(job.progress) if job.progress else ""
+    counts = _item_counts(job)
     took = _took(job)
     if counts:
-        details.append(counts[0].upper() + counts[1:] + (f" in {took}" if took else "") + ".")
-    elif took:
-        details.append(f"It ran for {took}.")
+        details.append(_capital(counts) + ".")
+    if took:
+        details.append(f"It finished {took} after it was submitted.")
     destination = job.destination
     if destination and destination.file and destination.file.url:
         details.append(f"Download the file: {plain_url(destination.file.url)}")
@@ -361,28 +407,27 @@ def _failed_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
     took = _took(job)
     if took:
-        details.append(f"It stopped after {took}.")
+        details.append(f"It failed {took} after it was submitted.")
     details += _error_sentences(job)
     if job.error is None or not job.error.code:
-        details.append("Wix gave no error code; submit the job again or check the movement logs.")
+        details.append("Wix gave no error code; check the movement logs, then submit it again.")
     progress = job.progress
-    if progress and (progress.moved or progress.items_rejected):
-        details.append(f"Before it stopped, {_item_counts(progress)}.")
+    if progress is not None and progress.moved is not None:
+        written = _plural(progress.moved, "item")
+        if progress.total is not None and progress.units != "BYTES":
+            written = f"{_count(progress.moved)} of {_plural(progress.total, 'item')}"
+        verb = "was" if progress.moved == 1 and progress.total is None else "were"
+        sentence = f"Before it failed, {written} {verb} {_verb(job)}"
+        if progress.items_rejected:
+            sentence += f" and {_count(progress.items_rejected)} rejected"
+        details.append(sentence + ".")
     return details
 
 
 def _partial_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
-    progress = job.progress
-    if progress is not None:
-        moved, rejected = progress.moved, progress.items_rejected
-        if moved is not None and rejected is not None:
-            details.append(
-                f"{_count(moved)} of {_plural(moved + rejected, 'item')} moved, "
-                f"{_count(rejected)} rejected."
-            )
-        elif counts := _item_counts(progress):
-            details.append(counts[0].upper() + counts[1:] + ".")
+    if counts := _item_counts(job):
+        details.append(_capital(counts) + ".")
     options = job.partially_successful_options
     if options and options.cause:
         details.append(f"Cause: {_said(options.cause, 160)}.")
@@ -401,38 +446,82 @@ def _error_sentences(job: DataMovementJob) -> list[str]:
     sentences: list[str] = []
     meaning, advice = ERROR_CODES.get(error.code or "", (None, None))
     if error.code:
-        code = clean(error.code, 20)
+        code = _code(error.code)
         sentences.append(f"Error {code}" + (f" means {meaning}." if meaning else "."))
     if error.description:
         sentences.append(f"Wix says: {_said(error.description, 200)}.")
     if advice:
-        sentences.append(advice)
+        sentences.append(advice.format(source=_source_to_check(job.source)))
     elif error.code and error.code.startswith("WDE"):
         sentences.append("This is a Wix Data error: check the collection and its fields.")
     return sentences
 
 
-def _item_counts(progress: Progress) -> str:
+def _source_to_check(source: Source | None) -> str:
+    file = (source.file or source.external_file) if source else None
+    if file is not None and file.format in SOURCE_CHECKS:
+        return SOURCE_CHECKS[file.format]
+    return "the source data is valid"
+
+
+def _verb(job: DataMovementJob) -> str:
+    """What happened to an item that made it, in the destination's terms."""
+    destination = job.destination
+    if destination is not None and destination.file is not None:
+        return "exported to the file"
+    return "moved"
+
+
+def _item_counts(job: DataMovementJob) -> str:
+    """'60 of 100 items moved, 5 rejected and 35 neither moved nor rejected'; only what the
+    job's own counters give."""
+    progress = job.progress
+    if progress is None:
+        return ""
+    moved, rejected = progress.moved, progress.items_rejected
+    total = progress.total if progress.units != "BYTES" else None
     parts: list[str] = []
-    if progress.moved is not None:
-        moved = f"{_plural(progress.moved, 'item')} moved"
-        info = progress.items_successful_info
-        if info is not None:
-            detail = [
-                f"{_count(value)} {label}"
-                for value, label in (
-                    (info.items_created, "created"),
-                    (info.items_updated, "updated"),
-                    (info.items_partially_successful, "partly moved"),
-                )
-                if value
-            ]
-            if detail:
-                moved += f" ({', '.join(detail)})"
-        parts.append(moved)
-    if progress.items_rejected:
-        parts.append(f"{_count(progress.items_rejected)} rejected")
+    if moved is not None:
+        if total is not None and job.status in FINISHED_STATUSES:
+            words = f"{_count(moved)} of {_plural(total, 'item')} {_verb(job)}"
+        else:
+            words = f"{_plural(moved, 'item')} {_verb(job)}"
+        if job.destination is None or job.destination.file is None:
+            words += _success_breakdown(progress)
+        parts.append(words)
+    if rejected:
+        parts.append(f"{_count(rejected)} rejected")
+    if (
+        total is not None
+        and moved is not None
+        and rejected is not None
+        and job.status in FINISHED_STATUSES
+        and (rest := total - moved - rejected) > 0
+    ):
+        parts.append(f"{_count(rest)} neither {_verb(job).split()[0]} nor rejected")
+    if len(parts) > 2:
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
     return ", ".join(parts)
+
+
+def _success_breakdown(progress: Progress) -> str:
+    info = progress.items_successful_info
+    if info is None:
+        return ""
+    detail = [
+        f"{_count(value)} {label}"
+        for value, label in (
+            (info.items_created, "created"),
+            (info.items_updated, "updated"),
+            (info.items_partially_successful, "partly moved"),
+        )
+        if value
+    ]
+    return f" ({', '.join(detail)})" if detail else ""
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
 
 
 def _took(job: DataMovementJob) -> str:
@@ -442,12 +531,14 @@ def _took(job: DataMovementJob) -> str:
     return _duration(seconds) if seconds >= 0 else ""
 
 
-def _started_ago(job: DataMovementJob, now: datetime) -> list[str]:
-    return [f"It started {_ago(job.started_at, now)}."] if job.started_at else []
+def _submitted_ago(job: DataMovementJob, now: datetime) -> list[str]:
+    return [f"It was submitted {_ago(job.started_at, now)}."] if job.started_at else []
 
 
 def _ago(when: datetime, now: datetime) -> str:
     seconds = (now - when).total_seconds()
+    if 0 <= seconds < 1:
+        return "just now"
     if 0 <= seconds < 86_400:
         return f"{_duration(seconds)} ago"
     return "on " + when.strftime("%Y-%m-%d at %H:%M UTC")

@@ -17,9 +17,15 @@ def clean(text: object, limit: int) -> str:
     return cleaned
 
 
+_QUOTE_MARKS = re.compile(
+    '["\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb\u275d\u275e\u301d\u301e\uff02]'
+)
+
+
 def quote(text: object, limit: int = 120) -> str:
-    """Outside text in double quotes, so it can never read as the server's own words."""
-    return '"' + clean(text, limit).replace('"', "'") + '"'
+    """Outside text in double quotes, so it can never read as the server's own words: any
+    double quotation mark inside it (straight, curly or other) becomes a single one."""
+    return '"' + _QUOTE_MARKS.sub("'", clean(text, limit)) + '"'
 
 
 def plain_url(url: str, limit: int = 600) -> str:

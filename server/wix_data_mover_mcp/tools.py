@@ -7,7 +7,6 @@ They are plain functions of their arguments and the request context; app.py regi
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable, Generator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
 from .finder import find_jobs
 from .models import (
+    STATUS_SHAPE,
     DataMovementJob,
     MovementLog,
     OutputModel,
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
-STATUS_WORD = re.compile(r"[A-Z_]{1,40}")
 MAX_STATUSES = 10
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
@@ -345,7 +344,7 @@ def checked_statuses(status: str | list[str] | None) -> tuple[str, ...]:
     if len(statuses) > MAX_STATUSES:
         raise ToolError(f"Give at most {MAX_STATUSES} statuses; {len(statuses)} were given.")
     for word in statuses:
-        if not STATUS_WORD.fullmatch(word):
+        if not STATUS_SHAPE.fullmatch(word):
             raise ToolError(
                 f"{quote(word, 40)} is not a job status. Use one or more of UNINITIALIZED, "
                 "INITIALIZING, IN_PROGRESS, COMPLETED, FAILED, PARTIALLY_SUCCESSFUL."

@@ -113,9 +113,10 @@ class Upstream:
         self._tasks.start_soon(self._run, request, outcome)
         return await outcome.wait()
 
-    async def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job, shared with every concurrent caller and for a moment after."""
-        if (cached := await self._cache.get(job_id)) is not None:
+    async def get_job(self, job_id: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The job, shared with every concurrent caller and (unless `fresh`) for a moment
+        after."""
+        if not fresh and (cached := await self._cache.get(job_id)) is not None:
             return cached
         flight = self._flights.get(job_id)
         if flight is None:
@@ -201,7 +202,7 @@ class Upstream:
         try:
             while watch.subscribers or watch.version == 0:
                 try:
-                    watch.latest = await self.get_job(job_id)
+                    watch.latest = await self.get_job(job_id, fresh=True)
                 except BudgetExhausted as exc:
                     # Waiting is no reason to fail: poll again once the budget has room.
                     await anyio.sleep(max(next(delays), min(exc.retry_in, BUDGET_BACKOFF_MAX)))

@@ -76,7 +76,7 @@ def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
                 "id": PRODUCTS_IMPORT,
                 "name": "Products import (spring catalog)",
                 "source": _csv("f-products-2026"),
-                "destination": _collection("Products", "SKIP_EXISTING"),
+                "destination": _collection("Products", "OVERWRITE"),
             },
             submitted_at=now - 2 * HOUR,
             running=134,
@@ -145,7 +145,15 @@ def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
                 "sourceSiteId": STAGING_SITE_ID,
                 "source": _collection("Recipes"),
                 "destination": _collection("Recipes", "TRUNCATE_BEFORE"),
-                "transformations": [{"sourceField": "title", "destinationField": "name"}],
+                "transformations": [
+                    {
+                        "fieldMapping": {
+                            "mappings": [
+                                {"sourceKey": "title", "targetKey": "name", "fieldType": "TEXT"}
+                            ]
+                        }
+                    }
+                ],
             },
             submitted_at=now - 26 * HOUR,
             running=65,

@@ -62,9 +62,11 @@ class JobTimeline:
             stops = self.terminated_at
             started, running_from = min(started, stops), min(running_from, stops)
         job = dict(self.fields)
+        # startedAt is when the job was submitted (Wix's reference and SDK say so), set for
+        # every job, queued ones included.
+        job["startedAt"] = _rfc3339(self.submitted_at)
         if now < started:
             return job | {"status": "UNINITIALIZED"}
-        job["startedAt"] = _rfc3339(started)
         if now < running_from:
             return job | {"status": "INITIALIZING"}
         fraction = max(0.0, min(1.0, (min(now, stops) - running_from) / self.running))
@@ -74,6 +76,8 @@ class JobTimeline:
         job["finishedAt"] = _rfc3339(stops)
         job["logsRecorded"] = int(self.rejected * fraction)
         if terminated:
+            # An assumption: Wix documents no status or error code for a terminated job. No
+            # summary depends on this code.
             error = {"code": "JOB_TERMINATED", "description": "The job was terminated on request."}
             return job | {"status": "FAILED", "error": error}
         if self.outcome == "FAILED":
@@ -89,16 +93,16 @@ class JobTimeline:
         rejected = int(self.rejected * fraction)
         successful = max(0, int(self.items * fraction) - rejected)
         updated = min(successful, int(self.updated * fraction))
-        # Wix sends 64-bit counters as strings.
+        # Wix's SDK types these counters as JSON numbers.
         return {
-            "current": str(int(total * fraction)),
-            "total": str(total),
-            "itemsSuccessful": str(successful),
-            "itemsRejected": str(rejected),
+            "current": int(total * fraction),
+            "total": total,
+            "itemsSuccessful": successful,
+            "itemsRejected": rejected,
             "units": self.units,
             "itemsSuccessfulInfo": {
-                "itemsCreated": str(successful - updated),
-                "itemsUpdated": str(updated),
+                "itemsCreated": successful - updated,
+                "itemsUpdated": updated,
             },
         }
 
@@ -110,12 +114,13 @@ class JobTimeline:
     def _log(self, index: int) -> dict[str, Any]:
         failures = self.failures or [("WDE0080", "The item could not be saved.")]
         code, description = failures[index % len(failures)]
-        item_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/items/{index}"))
-        return {
-            "sourceItemId": item_id,
-            "failure": {"code": code, "description": description, "data": {"row": 2 + index * 7}},
-            "details": {"line": 2 + index * 7},
-        }
+        # A file import names the item by its row number, as Wix does; others by item id.
+        row = 2 + index * 7
+        from_file = "file" in self.fields.get("source", {})
+        item_id = (
+            str(row) if from_file else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{index}"))
+        )
+        return {"sourceItemId": item_id, "failure": {"code": code, "description": description}}
 
 
 def _with_download_url(destination: dict[str, Any], url: str) -> dict[str, Any]:
