@@ -186,3 +186,32 @@ def test_a_reset_fault_closes_the_connection_mid_body(emulator: Emulator, wix: h
     emulator.state.inject("reset", count=1)
     with pytest.raises(httpx.RemoteProtocolError):
         wix.get(f"/jobs/{demo.PRODUCTS_IMPORT}")
+
+
+def test_queries_allow_the_operators_wix_allows_per_field(wix: httpx.Client):
+    def query(filter_: dict) -> httpx.Response:
+        return wix.post("/jobs/query", json={"query": {"filter": filter_}})
+
+    assert query({"status": {"$gt": "COMPLETED"}}).status_code == 400
+    assert query({"startedAt": {"$startsWith": "2026"}}).status_code == 400
+    assert query({"status": {"$exists": True}}).status_code == 200
+    found = query({"name": {"$startsWith": "products IMPORT"}}).json()["jobs"]
+    assert [job["id"] for job in found] == [demo.PRODUCTS_IMPORT]
+
+
+def test_a_queued_job_already_has_its_submission_time(emulator: Emulator, wix: httpx.Client):
+    job = emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {"id": "66666666-0000-4000-8000-000000000001", "source": {}, "destination": {}},
+            submitted_at=emulator.state.now(),
+            pending=3600,
+        )
+    )
+    raw = wix.get(f"/jobs/{job.id}").json()["job"]
+    assert raw["status"] == "UNINITIALIZED" and raw["startedAt"]
+
+
+def test_a_file_import_logs_row_numbers(wix: httpx.Client):
+    logs = wix.get(f"/jobs/{demo.MEMBERS_PARTIAL}/logs").json()["logs"]
+    assert all(log["sourceItemId"].isdigit() for log in logs)

@@ -3,14 +3,18 @@ counts add up, progress shows whatever the status) and text from Wix stays quote
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import httpx
+import hypothesis
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wix_data_mover_mcp.client import WixDataMoverClient, create_http_client
 from wix_data_mover_mcp.errors import WixApiError
-from wix_data_mover_mcp.models import MovementLog, parse_job
+from wix_data_mover_mcp.models import KNOWN_STATUSES, MovementLog, parse_job
 from wix_data_mover_mcp.summary import group_failures, job_line, summarize_job, summarize_logs
 
 from . import payloads
@@ -154,3 +158,54 @@ async def test_hostile_shapes_are_one_sentence_not_a_traceback(settings):
     text = summary(raw)
     assert "left out of this summary: progress.current, progress.total." in text
     assert "is left" not in text
+
+
+counters = st.one_of(st.none(), st.integers(min_value=0, max_value=10**7))
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?![\w.])")
+SIZE = re.compile(r"\d+(\.\d+)? (KB|MB|GB|TB)")
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(
+    status=st.sampled_from(sorted(KNOWN_STATUSES | {"PAUSED_BY_OWNER"})),
+    units=st.sampled_from(["ITEMS", "BYTES", None]),
+    current=counters,
+    total=counters,
+    moved=counters,
+    rejected=counters,
+    created=counters,
+    updated=counters,
+    logs=counters,
+    export=st.booleans(),
+)
+def test_every_number_in_a_summary_is_in_or_follows_from_the_raw_job(
+    status, units, current, total, moved, rejected, created, updated, logs, export
+):
+    progress = {
+        "current": current,
+        "total": total,
+        "itemsSuccessful": moved,
+        "itemsRejected": rejected,
+        "units": units,
+        "itemsSuccessfulInfo": {"itemsCreated": created, "itemsUpdated": updated},
+    }
+    raw = {
+        "id": payloads.CSV_IMPORT_ID,
+        "name": "Import",
+        "status": status,
+        "source": {"file": {"format": "CSV"}},
+        "destination": {"file": {"format": "CSV"}}
+        if export
+        else {"wixDataCollection": {"collectionId": "Products"}},
+        "progress": {key: value for key, value in progress.items() if value is not None},
+        "logsRecorded": logs,
+    }
+    text = SIZE.sub("", summary(raw))
+    given_numbers = {n for n in (current, total, moved, rejected, created, updated, logs) if n}
+    derived = {0, 100}
+    if current is not None and total:
+        derived.add(min(100, current * 100 // total))
+    if None not in (total, moved, rejected):
+        derived.add(total - moved - rejected)  # type: ignore[operator]
+    for token in NUMBER.findall(text):
+        assert int(token.replace(",", "")) in given_numbers | derived, (token, text)

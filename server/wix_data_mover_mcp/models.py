@@ -316,6 +316,7 @@ def _scrubbed(text: str, secrets: tuple[str, ...]) -> str:
 
 
 FINISHED_STATUSES = frozenset({"COMPLETED", "FAILED", "PARTIALLY_SUCCESSFUL"})
+KNOWN_STATUSES = FINISHED_STATUSES | {"UNINITIALIZED", "INITIALIZING", "IN_PROGRESS"}
 STATUS_SHAPE = re.compile(r"[A-Z_]{1,40}")
 
 ModelT = TypeVar("ModelT", bound=WixModel)

@@ -21,6 +21,13 @@ PREFIX = "/data-mover/v1"
 MAX_PAGE = 100
 QUERY_FIELDS = {"id", "name", "status", "startedAt", "finishedAt", "scheduleId", "workflowId"}
 OPERATORS = {"$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte", "$exists", "$startsWith"}
+# As the SDK's query builder allows: status takes no ranges, and only text ids and names
+# take $startsWith (case-insensitive, as Wix's query language matches it).
+FIELD_OPERATORS = {
+    "status": {"$eq", "$ne", "$in", "$exists"},
+    "startedAt": OPERATORS - {"$startsWith"},
+    "finishedAt": OPERATORS - {"$startsWith"},
+}
 
 Handler = Callable[[Request, EmulatorState, str], Awaitable[Response]]
 
@@ -259,7 +266,7 @@ def _check_query(query: dict[str, Any]) -> None:
     for field, condition in _object(query.get("filter")).items():
         if field not in QUERY_FIELDS:
             raise invalid("query.filter", f"cannot filter on {field!r}")
-        unknown = set(_object(condition)) - OPERATORS
+        unknown = set(_object(condition)) - FIELD_OPERATORS.get(field, OPERATORS)
         if unknown:
             raise invalid("query.filter", f"unsupported operator {sorted(unknown)[0]!r}")
 
@@ -289,7 +296,7 @@ def _holds(operator: str, value: Any, operand: Any) -> bool:
         case "$exists":
             return (value is not None) == bool(operand)
         case "$startsWith":
-            return isinstance(value, str) and value.startswith(str(operand))
+            return isinstance(value, str) and value.casefold().startswith(str(operand).casefold())
         case _ if value is None:
             return False
         case "$gt":
