@@ -50,3 +50,34 @@ async def test_demo_flag_serves_the_emulator_and_says_so():
     assert result.is_error is False
     assert texts(result)[0].startswith("[Demo data from the built-in emulator")
     assert "470 of 500 items moved (470 created), 30 rejected." in texts(result)[0]
+
+
+def test_an_over_long_line_is_refused_and_the_server_reads_on():
+    import json
+    import subprocess
+
+    def message(ident: int | None, method: str, params: dict) -> bytes:
+        body = {"jsonrpc": "2.0", "method": method, "params": params}
+        return json.dumps(body | ({"id": ident} if ident is not None else {})).encode() + b"\n"
+
+    hello = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    }
+    data = (
+        message(1, "initialize", hello)
+        + message(None, "notifications/initialized", {})
+        + b'{"jsonrpc": "2.0", "id": 9, "method": "ping", "x": "'
+        + b"a" * (5 * 1024 * 1024)
+        + b'"}\n'
+        + message(2, "tools/list", {})
+    )
+    done = subprocess.run(
+        [str(SCRIPT)], input=data, capture_output=True, timeout=30, env=server_params().env
+    )
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [answer.get("id") for answer in answers if "id" in answer][-1] == 2
+    assert "tools" in answers[-1]["result"]
+    assert 9 not in [answer.get("id") for answer in answers]
+    assert b"Refused a message over 4 MiB on stdin." in done.stderr

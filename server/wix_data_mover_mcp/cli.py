@@ -149,6 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
             )
+        from .stdio_limit import bound_stdin
+
+        bound_stdin()
         if sys.stdin.isatty():
             log.warning(
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
