@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
+import hypothesis
 import pytest
 from mcp.types import CallToolResult, TextContent
 
@@ -13,6 +15,11 @@ from wix_data_mover_mcp.demo import demo_settings
 from wix_data_mover_mcp.emulator import Emulator
 
 from .payloads import API_KEY, SITE_ID
+
+# Quick by default; CI runs the thorough profile (HYPOTHESIS_PROFILE=thorough).
+hypothesis.settings.register_profile("default", max_examples=40, deadline=None)
+hypothesis.settings.register_profile("thorough", max_examples=300, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FAST_RETRY = RetryPolicy(first_backoff=0.01, max_backoff=0.05, max_retry_after=0.2, deadline=5)
 

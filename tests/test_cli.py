@@ -29,7 +29,7 @@ def test_job_prints_the_summary(capsys):
 def test_jobs_json_prints_the_raw_jobs(capsys):
     code, out, _ = run(capsys, "jobs", "--demo", "--status", "FAILED", "--json")
     assert code == 0
-    jobs = json.loads(out)
+    jobs = json.loads(out)["jobs"]
     assert {job["id"] for job in jobs} == {demo.BLOG_IMPORT_FAILED, demo.EVENTS_IMPORT_FAILED}
 
 
@@ -68,17 +68,19 @@ def test_watch_of_a_finished_job_ends_with_its_summary_and_outcome(capsys):
 def test_doctor_passes_every_check_against_the_emulator(capsys):
     code, out, _ = run(capsys, "doctor", "--demo")
     assert code == 0
-    assert out.count("✓") == 8 and "✗" not in out
+    assert out.count("✓") == 5 and "✗" not in out
+    assert out.startswith("✓ Demo mode: the built-in emulator at http://127.0.0.1:")
+    assert "WIX_" not in out
 
 
 def test_doctor_says_what_to_fix_without_a_key(capsys):
     code, out, _ = run(capsys, "doctor")
     assert code == 1
     assert (
-        "✗ WIX_API_KEY is set\n    Fix: Create an API key at https://manage.wix.com/account/api-keys"
+        "✗ WIX_API_KEY is not set\n    Fix: Create an API key at https://manage.wix.com/account/api-keys"
         in out
     )
-    assert "✗ WIX_SITE_ID is set (missing)" in out
+    assert "✗ WIX_SITE_ID is not set" in out
 
 
 def test_doctor_names_a_rejected_key(capsys, monkeypatch):
@@ -91,7 +93,7 @@ def test_doctor_names_a_rejected_key(capsys, monkeypatch):
         code, out, _ = run(capsys, "doctor")
     assert code == 1
     assert "✓ Wix is reachable" in out
-    assert "✗ Wix accepts the API key\n    Fix: Wix refused the credentials (401)" in out
+    assert "✗ Wix does not accept the API key\n    Fix: Wix refused the credentials (401)" in out
 
 
 def test_version_and_help_exit_cleanly(capsys):
@@ -160,3 +162,108 @@ def test_the_demo_tour_walks_through_every_question(capsys):
         "That was the built-in emulator.",
     ]:
         assert words in out
+
+
+def test_doctor_shows_every_check_when_a_setting_is_malformed(capsys, monkeypatch):
+    monkeypatch.setenv("WIX_API_KEY", "IST.a-long-enough-key-for-the-check-0123")
+    monkeypatch.setenv("WIX_SITE_ID", "not-a-guid")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert "✗ WIX_SITE_ID is not valid\n    Fix: WIX_SITE_ID: must be a GUID like" in out
+    assert "✓ WIX_API_KEY is set" in out and "✓ WIX_API_BASE_URL is" in out
+    assert "Traceback" not in out
+
+
+BAD_INPUT = [
+    ["jobs", "--demo", "--limit", "0"],
+    ["jobs", "--demo", "--limit", "many"],
+    ["logs", "--demo", demo.MEMBERS_PARTIAL, "--limit", "500"],
+    ["jobs", "--demo", "--status", "DONE"],
+    ["job", "--demo", "xyz"],
+    ["logs", "--demo", "xyz"],
+    ["watch", "--demo", "xyz"],
+    ["jobs", "--demo", "--cursor", "forged"],
+    ["jobs", "--demo", "--cursor", "x", "--all"],
+    ["emulator", "--port", "99999"],
+    ["serve", "--port", "8123"],
+    ["demo", "--demo"],
+    ["nonsense"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_INPUT, ids=[" ".join(a) for a in BAD_INPUT])
+def test_bad_input_on_the_command_line_is_one_line_that_says_what_to_do(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exited:
+        code = exited.code
+    out, err = capsys.readouterr()
+    assert code not in (0, None)
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert "validation error" not in err and "Traceback" not in err and "pydantic" not in err
+
+
+def test_a_busy_port_is_one_line(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code = main(["emulator", "--port", port])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err == (
+        f"wix-data-mover-mcp emulator: Port {port} on 127.0.0.1 is already in use "
+        "(Address already in use); choose another with --port.\n"
+    )
+
+
+def test_unknown_statuses_are_named_and_an_empty_filter_is_not_an_empty_site(capsys):
+    code, _, err = run(capsys, "jobs", "--demo", "--status", "DONE")
+    assert code == 1
+    assert '"DONE" is not a job status; use one or more of UNINITIALIZED' in err
+    code, out, _ = run(capsys, "jobs", "--demo", "--name", "no such job anywhere")
+    assert code == 0
+    assert "No jobs whose name contains" in out and "among the 0" not in out
+
+
+def test_paging_hands_out_a_command_and_all_reads_every_page(capsys):
+    code, out, _ = run(capsys, "jobs", "--demo", "--limit", "3")
+    assert code == 0
+    more = out.splitlines()[-1]
+    assert more.startswith("More: wix-data-mover-mcp jobs --cursor ")
+    cursor = more.split("--cursor ")[1].split()[0]
+    code, second, _ = run(capsys, "jobs", "--demo", "--limit", "3", "--cursor", cursor)
+    assert code == 0 and second.splitlines()[0] not in out
+    code, everything, _ = run(capsys, "jobs", "--demo", "--limit", "3", "--all", "--json")
+    ids = [job["id"] for page in json.loads(everything) for job in page["jobs"]]
+    assert len(ids) == len(set(ids)) == len(demo.DEMO_JOB_IDS)
+
+
+def test_logs_export_writes_every_rejected_item_across_pages(capsys, tmp_path):
+    target = tmp_path / "rejected.csv"
+    code, out, _ = run(
+        capsys, "logs", "--demo", demo.MEMBERS_PARTIAL, "--limit", "7", "--export", str(target)
+    )
+    assert code == 0
+    assert out == f"Wrote 30 rejected items to {target}.\n"
+    rows = target.read_text().splitlines()
+    assert rows[0] == "item_or_row,code,description" and len(rows) == 31
+    assert rows[1].startswith("2,WDE0080,")
+
+
+def test_watch_gives_up_after_its_timeout_with_its_own_exit_code(capsys):
+    code, out, _ = run(capsys, "watch", "--demo", demo.INVENTORY_SYNC, "--timeout", "1")
+    assert code == 3
+    assert out.splitlines()[-1] == (
+        f"Still running after 1 s: run 'wix-data-mover-mcp watch {demo.INVENTORY_SYNC}' again."
+    )
+
+
+def test_advice_for_an_assistant_reads_as_a_command_for_a_person(capsys):
+    code, out, _ = run(capsys, "job", "--demo", demo.MEMBERS_PARTIAL)
+    assert code == 0
+    assert f"run 'wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL}'" in " ".join(out.split())
+    assert "list_data_movement_job_logs" not in out

@@ -21,7 +21,7 @@ from .conftest import texts
 
 pytestmark = pytest.mark.anyio
 
-RETRY = RetryPolicy(first_backoff=0.02, max_backoff=0.1, max_retry_after=0.5, deadline=8)
+RETRY = RetryPolicy(first_backoff=0.005, max_backoff=0.02, max_retry_after=0.05, deadline=8)
 TOOLS: dict[str, dict[str, Any]] = {
     "get_data_movement_job": {"job_id": demo.PRODUCTS_IMPORT},
     "list_data_movement_jobs": {"limit": 3},
@@ -32,16 +32,16 @@ GONE = "Gave up after 4 attempts."
 
 # name, fault options, faulty requests (None: all), attempts, words of the error (None: success)
 FAULTS: list[tuple[FaultKind, dict[str, Any], int | None, int, str | None]] = [
-    ("rate_limit", {"retry_after": "0.1"}, None, 4, "rate limiting"),
+    ("rate_limit", {"retry_after": "0.02"}, None, 4, "rate limiting"),
     ("rate_limit", {}, None, 4, "rate limiting"),
-    ("rate_limit", {"retry_after": "0.1"}, 2, 3, None),
+    ("rate_limit", {"retry_after": "0.02"}, 2, 3, None),
     ("server_error", {"status": 500}, None, 4, "server error (500)"),
     ("server_error", {"status": 502}, 3, 4, None),
     ("server_error", {"status": 503}, None, 4, "server error (503)"),
     ("server_error", {"status": 504}, 1, 2, None),
     ("reset", {}, None, 4, "connection to Wix broke"),
-    ("hang", {"delay": 3}, None, 4, "did not answer within 0.5 s"),
-    ("latency", {"delay": 0.3}, None, 1, None),
+    ("hang", {"delay": 1}, None, 4, "did not answer within 0.25 s"),
+    ("latency", {"delay": 0.03}, None, 1, None),
     ("html", {}, None, 4, "HTML page"),
     ("malformed_json", {}, None, 1, "JSON that was cut short"),
     ("empty", {}, None, 1, "an empty answer"),
@@ -58,7 +58,7 @@ NO_FIELD = {
 
 
 def server(base_url: str):
-    settings = demo_settings(base_url, api_timeout=0.5)
+    settings = demo_settings(base_url, api_timeout=0.25)
     return build_server(settings, retry=RETRY)
 
 

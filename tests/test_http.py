@@ -169,7 +169,7 @@ def test_the_token_and_the_wix_key_appear_in_no_answer_or_log(emulator, caplog):
 
 @pytest.mark.anyio
 async def test_sigterm_lets_a_call_in_flight_finish(emulator):
-    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=1.5)
+    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=0.8)
     port = free_port()
     env = {
         "PATH": "",

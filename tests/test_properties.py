@@ -88,13 +88,12 @@ def check_summary(raw: dict[str, Any]) -> str:
     return result.summary
 
 
-@hypothesis.settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hypothesis.settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=8))
 def test_any_object_as_a_job_is_summarised(raw: dict[str, Any]):
     check_summary(raw)
 
 
-@hypothesis.settings(max_examples=300, deadline=None)
 @given(st.sampled_from(payloads.ALL_JOBS), st.sampled_from(FIELDS), json_values)
 def test_any_value_in_any_field_of_a_real_job_is_summarised(make, field, value):
     raw = make()
@@ -102,7 +101,6 @@ def test_any_value_in_any_field_of_a_real_job_is_summarised(make, field, value):
     check_summary(raw)
 
 
-@hypothesis.settings(max_examples=300, deadline=None)
 @given(st.sampled_from(payloads.ALL_JOBS), st.sampled_from(NESTED), json_values)
 def test_any_value_in_a_nested_field_is_summarised(make, path, value):
     raw = make()
@@ -128,7 +126,6 @@ hostile = st.text(
 )
 
 
-@hypothesis.settings(max_examples=200, deadline=None)
 @given(name=hostile, description=hostile, code=hostile)
 def test_hostile_text_is_quoted_cleaned_capped_and_a_failure_still_reads_failed(
     name, description, code
@@ -152,7 +149,6 @@ def test_instructions_in_a_name_cannot_change_the_outcome():
     assert f"({payloads.JSONL_FAILED_ID}) failed" in summary
 
 
-@hypothesis.settings(max_examples=150, deadline=None)
 @given(st.lists(json_values, max_size=30))
 def test_any_logs_are_grouped_without_error(logs: list[Any]):
     parsed = [parse_leniently(MovementLog, log)[0] for log in logs if isinstance(log, dict)]
@@ -162,7 +158,6 @@ def test_any_logs_are_grouped_without_error(logs: list[Any]):
     assert not CONTROL.search(text.replace("\n", ""))
 
 
-@hypothesis.settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6))
 def test_any_job_gets_a_one_line_list_entry(raw: dict[str, Any]):
     job, _ = parse_job(raw)
@@ -171,9 +166,7 @@ def test_any_job_gets_a_one_line_list_entry(raw: dict[str, Any]):
 
 
 @pytest.mark.anyio
-@hypothesis.settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hypothesis.settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     job_id=st.text(max_size=200)
     | st.sampled_from(

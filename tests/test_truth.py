@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import httpx
-import hypothesis
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -165,7 +164,6 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?![\w.])")
 SIZE = re.compile(r"\d+(\.\d+)? (KB|MB|GB|TB)")
 
 
-@hypothesis.settings(max_examples=300, deadline=None)
 @given(
     status=st.sampled_from(sorted(KNOWN_STATUSES | {"PAUSED_BY_OWNER"})),
     units=st.sampled_from(["ITEMS", "BYTES", None]),

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
 
 from . import __version__
+from .arguments import describe_arguments
 from .config import API_KEYS_URL, Settings, SettingsError
 from .prompts import load_prompts
 from .tools import POLL_DELAYS, READ_TOOLS, TERMINATE, AppState, job_resource
@@ -45,6 +50,21 @@ TERMINATE_ON = "- Stopping a running job, only when the user asks: terminate_dat
 TERMINATE_OFF = (
     "- Stopping jobs is turned off; the server's owner can allow it with WIX_ALLOW_TERMINATE=true."
 )
+
+
+class WixDataMoverServer(MCPServer[AppState]):
+    """The SDK's server, with arguments that fail the schema said in one sentence instead of a
+    validation dump (still a tool error the model can correct)."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
+            raise
 
 
 def missing_key_problem() -> str:
@@ -92,7 +112,7 @@ def build_server(
                 with anyio.CancelScope(shield=True):
                     await state.aclose()
 
-    server = MCPServer(
+    server = WixDataMoverServer(
         SERVER_NAME,
         title="Wix Data Mover",
         version=__version__,

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .config import Settings, SettingsError
 
 log = logging.getLogger("wix_data_mover_mcp")
+WATCH_TIMED_OUT = 3
 
 EPILOG = """\
 With no command, serves MCP over stdio (what an assistant runs). Configuration comes from
@@ -35,29 +36,83 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every mistake on the command line is one line with what to do, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message}; see '{self.prog} --help'.\n")
+        raise SystemExit(2)
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"give a number from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+PORT = _whole_number(0, 65535)  # 0: any free port
+COMMANDS_HELP = {
+    "serve": (
+        "serve MCP (stdio by default; what an assistant runs)",
+        "wix-data-mover-mcp serve --transport http --port 8000",
+    ),
+    "demo": ("a guided tour on demo data, no Wix account needed", "wix-data-mover-mcp demo"),
+    "emulator": (
+        "run the Data Mover emulator on loopback, for trying things by hand",
+        "wix-data-mover-mcp emulator --port 8765",
+    ),
+    "doctor": ("check the settings and the access to Wix", "wix-data-mover-mcp doctor"),
+    "job": ("show one job: status, progress, errors", "wix-data-mover-mcp job 0a3c5f2e-…"),
+    "jobs": ("list recent jobs, newest first", "wix-data-mover-mcp jobs --status FAILED"),
+    "logs": (
+        "why a job's items were rejected, grouped by error code",
+        "wix-data-mover-mcp logs 0a3c5f2e-… --export rejected.csv",
+    ),
+    "watch": (
+        "follow a job to its end with a progress bar",
+        "wix-data-mover-mcp watch 0a3c5f2e-… --timeout 600",
+    ),
+}
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wix-data-mover-mcp",
         description="MCP server for Wix Data Mover jobs: imports, exports and copies.",
         epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, default=False)
     _add_allow_terminate(parser, default=False)
-    parser.set_defaults(run=_serve, transport="stdio")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.set_defaults(run=_serve, transport="stdio", host=None, port=None, allowed_host=[])
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, text: str, run: Callable[[argparse.Namespace], int]) -> Any:
-        sub = commands.add_parser(name, help=text)
+    def command(name: str, run: Callable[[argparse.Namespace], int], *, demo: bool = True) -> Any:
+        text, example = COMMANDS_HELP[name]
+        sub = commands.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         # SUPPRESS: a flag given before the command is not overwritten by the command's default.
-        _add_common(sub, default=argparse.SUPPRESS)
+        _add_common(sub, default=argparse.SUPPRESS, demo=demo)
         sub.set_defaults(run=run)
         return sub
 
-    serve = command("serve", "serve MCP (stdio by default)", _serve)
+    serve = command("serve", _serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument("--host", help="HTTP address (default 127.0.0.1)")
+    serve.add_argument("--port", type=PORT, help="HTTP port (default 8000)")
     serve.add_argument(
         "--allowed-host",
         action="append",
@@ -72,41 +127,71 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_allow_terminate(serve, default=argparse.SUPPRESS)
 
-    command("demo", "a guided tour on demo data, no Wix account needed", _demo)
-    emulator = command("emulator", "run the Data Mover emulator on loopback", _emulator)
-    emulator.add_argument("--port", type=int, default=8765)
-    command("doctor", "check settings and access", _command("doctor"))
+    command("demo", _demo, demo=False)
+    emulator = command("emulator", _emulator, demo=False)
+    emulator.add_argument("--port", type=PORT, default=8765, help="port (default 8765)")
+    command("doctor", _command("doctor"))
 
-    job = command("job", "show one job", _command("job"))
-    job.add_argument("job_id")
-    job.add_argument("--json", action="store_true", help="print the raw job")
+    job = command("job", _command("job"))
+    job.add_argument("job_id", help="the job's id, a GUID")
+    _add_json(job)
 
-    jobs = command("jobs", "list recent jobs", _command("jobs"))
+    jobs = command("jobs", _command("jobs"))
     jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
     jobs.add_argument("--name", help="text in the job's name, collection or file name")
-    jobs.add_argument("--limit", type=int, default=10)
-    jobs.add_argument("--json", action="store_true", help="print the raw jobs")
+    jobs.add_argument(
+        "--limit", type=_whole_number(1, 50), default=10, help="jobs per page, 1 to 50"
+    )
+    _add_paging(jobs)
+    _add_json(jobs)
 
-    logs = command("logs", "why a job's items were rejected", _command("logs"))
-    logs.add_argument("job_id")
-    logs.add_argument("--limit", type=int, default=50)
-    logs.add_argument("--json", action="store_true", help="print the raw logs")
+    logs = command("logs", _command("logs"))
+    logs.add_argument("job_id", help="the job's id, a GUID")
+    logs.add_argument(
+        "--limit", type=_whole_number(1, 100), default=50, help="logs per page, 1 to 100"
+    )
+    logs.add_argument(
+        "--export",
+        metavar="FILE",
+        help="write every rejected item (all pages) to a CSV file: item or row, code, description",
+    )
+    _add_paging(logs)
+    _add_json(logs)
 
-    watch = command("watch", "follow a job to its end", _command("watch"))
-    watch.add_argument("job_id")
+    watch = command("watch", _command("watch"))
+    watch.add_argument("job_id", help="the job's id, a GUID")
+    watch.add_argument(
+        "--timeout",
+        type=_whole_number(1, 86_400),
+        metavar="SECONDS",
+        help=f"give up after this long (exit code {WATCH_TIMED_OUT})",
+    )
     return parser
 
 
-def _add_common(parser: argparse.ArgumentParser, *, default: Any) -> None:
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        default=default,
-        help="use the built-in emulator and its demo jobs",
-    )
+def _add_common(parser: argparse.ArgumentParser, *, default: Any, demo: bool = True) -> None:
+    if demo:
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            default=default,
+            help="use the built-in emulator and its demo jobs",
+        )
     parser.add_argument(
         "-v", "--verbose", action="store_true", default=default, help="log more on stderr"
     )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print the tool's structured result as JSON"
+    )
+
+
+def _add_paging(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--cursor", help="continue from the cursor a previous page printed")
+    group.add_argument("--all", action="store_true", help="read every page")
 
 
 def _add_allow_terminate(parser: argparse.ArgumentParser, *, default: Any) -> None:
@@ -133,6 +218,12 @@ def _configure_logging(*, verbose: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from .app import build_server
 
+    if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
+        sys.stderr.write(
+            "wix-data-mover-mcp serve: --host, --port and --allowed-host apply only with "
+            "--transport http.\n"
+        )
+        return 2
     with _settings_source(args) as settings:
         if isinstance(settings, Exception) or not args.allow_terminate:
             server_settings = settings
@@ -144,8 +235,8 @@ def _serve(args: argparse.Namespace) -> int:
 
             return serve_http(
                 server,
-                host=args.host,
-                port=args.port,
+                host=args.host or "127.0.0.1",
+                port=args.port or 8000,
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
             )
@@ -186,8 +277,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _emulator(args: argparse.Namespace) -> int:
     from .emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+    from .serving import PortUnavailable
 
-    emulator = Emulator(port=args.port)
+    try:
+        emulator = Emulator(port=args.port)
+    except PortUnavailable as exc:
+        sys.stderr.write(f"wix-data-mover-mcp emulator: {exc}\n")
+        return 1
     print(f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server at it with:")
     print(
         f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}"

@@ -1,35 +1,54 @@
 """Commands for people: doctor, job, jobs, logs, watch.
 
-They call the same MCP tools as an assistant (in-process), so a person sees the same words.
-Errors are one line on stderr and a non-zero exit, never a traceback.
+They call the same MCP tools as an assistant (in-process), so a person sees the same words,
+with the advice turned into commands to run. On a terminal, text wraps to its width (never
+inside a URL, an id or a duration) and jobs are a table; in a pipe, lines stay whole. Errors
+are one line on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
+import shutil
 import sys
 import textwrap
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from itertools import chain, repeat
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
+from pydantic import ValidationError
 
 from .app import build_server
+from .arguments import job_id_problem
 from .client import WixDataMoverClient, create_http_client
-from .config import API_KEYS_URL, Settings, SettingsError, load_settings
+from .config import (
+    API_KEYS_URL,
+    Settings,
+    SettingsError,
+    describe_validation_error,
+    load_settings,
+)
 from .demo import demo_or_real_settings
 from .errors import WixApiError
 from .models import DataMovementJob, Progress, parse_job
-from .summary import is_finished, percent_complete, progress_phrase
+from .summary import is_finished, job_line, percent_complete, progress_phrase
 from .tools import POLL_DELAYS
 
 Command = Callable[[Client, argparse.Namespace], Awaitable[int]]
 TOOL_ERROR_PREFIX = "Error executing tool "
+PROG = "wix-data-mover-mcp"
+WATCH_TIMED_OUT = 3
+NBSP = "\u00a0"
+# Durations and counts keep their words together when text is wrapped.
+UNBREAKABLE = re.compile(r"\d[\d,.]* (?:h|min|s|days|KB|MB|GB|TB)\b(?: \d+ (?:min|s)\b)?")
 
 
 class CommandError(Exception):
@@ -40,21 +59,39 @@ def run(name: str, args: argparse.Namespace) -> int:
     try:
         return anyio.run(_run, name, args)
     except (CommandError, SettingsError) as exc:
-        print(f"wix-data-mover-mcp {name}: {exc}", file=sys.stderr)
+        print(f"{PROG} {name}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, SettingsError) else 1
 
 
 async def _run(name: str, args: argparse.Namespace) -> int:
+    if (job_id := getattr(args, "job_id", None)) and (problem := job_id_problem(job_id)):
+        raise CommandError(problem)  # before anything starts or connects
+    if name == "doctor" and not args.demo:
+        return await doctor(*_lenient_settings(), demo=False)
     with demo_or_real_settings(demo=args.demo, real=load_settings) as settings:
         assert isinstance(settings, Settings)  # load_settings raises instead
         if name == "doctor":
-            return await doctor(settings)
+            return await doctor(settings, [], demo=True)
         async with Client(build_server(settings, demo=args.demo)) as client:
             try:
                 return await COMMANDS[name](client, args)
             except CommandError as exc:
                 failure = exc  # raised outside the client, which would wrap it in a group
         raise failure
+
+
+def _lenient_settings() -> tuple[Settings, list[tuple[str, str]]]:
+    """The settings with each invalid one left at its default, and what was wrong with each."""
+    try:
+        return Settings(), []
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        defaults = {name: Settings.model_fields[name].default for name in bad}
+        problems = [
+            (f"WIX_{name.upper()} is not valid", describe_validation_error(exc, only=name))
+            for name in sorted(bad)
+        ]
+        return Settings(**defaults), problems
 
 
 async def _call(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResult:
@@ -69,7 +106,7 @@ async def _call(client: Client, tool: str, arguments: dict[str, Any]) -> CallToo
 
 async def show_job(client: Client, args: argparse.Namespace) -> int:
     result = await _call(client, "get_data_movement_job", {"job_id": args.job_id})
-    _print(result, "job", as_json=args.json)
+    _print(result, as_json=args.json)
     return 0
 
 
@@ -79,21 +116,86 @@ async def list_jobs(client: Client, args: argparse.Namespace) -> int:
         arguments["status"] = args.status
     if args.name:
         arguments["name_contains"] = args.name
-    result = await _call(client, "list_data_movement_jobs", arguments)
-    _print(result, "jobs", as_json=args.json)
+    pages = await _pages(client, "list_data_movement_jobs", arguments, args)
+    if args.json:
+        _print_json(pages)
+        return 0
+    jobs = [parse_job(raw)[0] for page in pages for raw in _structured(page)["jobs"]]
+    if not jobs or not sys.stdout.isatty():
+        _print(pages[-1] if not jobs else pages[0], as_json=False, lines_only=bool(jobs))
+        for page in pages[1:] if jobs else []:
+            _print(page, as_json=False, lines_only=True)
+    else:
+        _table(jobs)
+    _next_page(pages[-1], f"{PROG} jobs", args)
     return 0
 
 
 async def show_logs(client: Client, args: argparse.Namespace) -> int:
     arguments = {"job_id": args.job_id, "limit": args.limit}
-    result = await _call(client, "list_data_movement_job_logs", arguments)
-    _print(result, "logs", as_json=args.json)
+    pages = await _pages(client, "list_data_movement_job_logs", arguments, args)
+    if args.export:
+        count = _export(pages, args.export)
+        print(f"Wrote {count:,} rejected items to {args.export}.")
+        return 0
+    if args.json:
+        _print_json(pages)
+        return 0
+    for page in pages:
+        _print(page, as_json=False)
+    _next_page(pages[-1], f"{PROG} logs {args.job_id}", args)
     return 0
+
+
+async def _pages(
+    client: Client, tool: str, arguments: dict[str, Any], args: argparse.Namespace
+) -> list[CallToolResult]:
+    """One page from --cursor (or the start), or with --all (or --export) every page."""
+    everything = args.all or getattr(args, "export", None)
+    cursor = args.cursor
+    pages: list[CallToolResult] = []
+    while True:
+        page = await _call(client, tool, arguments | ({"cursor": cursor} if cursor else {}))
+        pages.append(page)
+        cursor = _structured(page).get("next_cursor")
+        if not everything or not cursor:
+            return pages
+
+
+def _next_page(page: CallToolResult, command: str, args: argparse.Namespace) -> None:
+    cursor = _structured(page).get("next_cursor")
+    if cursor and not args.all and not args.json:
+        print(f"More: {command} --cursor {cursor}   (or --all)")
+
+
+def _export(pages: list[CallToolResult], path: str) -> int:
+    rows: list[tuple[str, str, str]] = []
+    for page in pages:
+        for log in _structured(page)["logs"]:
+            failure = log.get("failure")
+            if isinstance(failure, dict):
+                details = cast(dict[str, Any], failure)
+                rows.append(
+                    (
+                        str(log.get("sourceItemId", "")),
+                        str(details.get("code", "")),
+                        str(details.get("description", "")),
+                    )
+                )
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(["item_or_row", "code", "description"])
+            writer.writerows(rows)
+    except OSError as exc:
+        raise CommandError(f"Could not write {path}: {exc.strerror}.") from None
+    return len(rows)
 
 
 async def watch(client: Client, args: argparse.Namespace) -> int:
     """A live bar (percent, counts, rate, time left) on a terminal, a line per change
-    otherwise, then the final summary. Exits 0 only if the job completed."""
+    otherwise, then the final summary. Exits 0 only if the job completed; 3 if --timeout ran
+    out first."""
     import rich.progress as bars
     from rich.console import Console
 
@@ -120,15 +222,22 @@ async def watch(client: Client, args: argparse.Namespace) -> int:
             print(f"{line}  {rate}".rstrip(), flush=True)
             last_line = line
 
+    deadline = time.monotonic() + args.timeout if args.timeout else None
     with bars.Progress(*columns, console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task("", total=100, rate="")
-        result, job = await _poll_until_finished(client, args.job_id, show)
-    _print(result, "job", as_json=False)
+        result, job = await _poll_until_finished(client, args.job_id, show, deadline)
+    _print(result, as_json=False)
+    if not is_finished(job):
+        print(f"Still running after {args.timeout} s: run '{PROG} watch {args.job_id}' again.")
+        return WATCH_TIMED_OUT
     return 0 if job.status == "COMPLETED" else 1
 
 
 async def _poll_until_finished(
-    client: Client, job_id: str, show: Callable[[DataMovementJob], None]
+    client: Client,
+    job_id: str,
+    show: Callable[[DataMovementJob], None],
+    deadline: float | None,
 ) -> tuple[CallToolResult, DataMovementJob]:
     delays = chain(POLL_DELAYS, repeat(POLL_DELAYS[-1]))
     while True:
@@ -137,7 +246,12 @@ async def _poll_until_finished(
         show(job)
         if is_finished(job):
             return result, job
-        await anyio.sleep(next(delays))
+        delay = next(delays)
+        if deadline is not None:
+            if time.monotonic() >= deadline:
+                return result, job
+            delay = min(delay, deadline - time.monotonic())
+        await anyio.sleep(delay)
 
 
 def _rate(first: tuple[float, int] | None, current: int | None, *, bytes_: bool) -> str:
@@ -157,13 +271,22 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-async def doctor(settings: Settings) -> int:
-    """Each check with what to do when it fails; exit 0 only when all pass."""
-    checks = _setting_checks(settings)
-    for passed, text, fix in checks:
-        _check(passed, text, fix)
-    if not all(passed for passed, _, _ in checks):
-        return 1
+# --- doctor ---------------------------------------------------------------------------------
+
+
+async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: bool) -> int:
+    """Every check, ✓ or ✗ with the fix under each failure; exit 0 only when all pass."""
+    if demo:
+        _check(True, f"Demo mode: the built-in emulator at {settings.base_url} stands in for Wix")
+    else:
+        for text, fix in problems:
+            _check(False, text, fix)
+        checks = _setting_checks(settings, skip={text.split()[0] for text, _ in problems})
+        for passed, text, fix in checks:
+            _check(passed, text, fix)
+        if problems or not all(passed for passed, _, _ in checks):
+            _check(False, "Wix was not asked", "Fix the settings above first, then run again.")
+            return 1
     http = create_http_client(settings)
     async with WixDataMoverClient(http, settings) as client:
         try:
@@ -177,53 +300,141 @@ async def doctor(settings: Settings) -> int:
     ):
         _check(True, text)
     has = "has data movement jobs" if body["jobs"] else "has no data movement jobs yet"
-    _check(True, f"Site {settings.site_id or '(named by the token)'} {has}")
+    site = "The demo site" if demo else f"Site {settings.site_id or '(named by the token)'}"
+    _check(True, f"{site} {has}")
     return 0
 
 
-def _setting_checks(settings: Settings) -> list[tuple[bool, str, str]]:
+def _setting_checks(settings: Settings, *, skip: set[str]) -> list[tuple[bool, str, str]]:
+    """Checks of the settings, leaving out those already reported invalid (by variable)."""
     key = settings.api_key.get_secret_value() if settings.api_key else ""
-    key_checks = [
+    checks = [
         (
-            len(key) >= 20,
-            f"WIX_API_KEY looks like a key ({len(key)} characters)",
+            bool(key),
+            "WIX_API_KEY is set" if key else "WIX_API_KEY is not set",
+            f"Create an API key at {API_KEYS_URL} and set WIX_API_KEY to it.",
+        ),
+        (
+            not key or len(key) >= 20,
+            f"WIX_API_KEY looks like a key ({len(key)} characters)"
+            if len(key) >= 20
+            else f"WIX_API_KEY is too short to be a key ({len(key)} characters)",
             "Paste the whole key as Wix shows it; keys are long and start with 'IST.'.",
-        )
-    ]
-    return [
-        (bool(key), "WIX_API_KEY is set", f"Create an API key at {API_KEYS_URL} and set it."),
-        *(key_checks if key else []),
+        ),
         (
             bool(settings.site_id),
-            f"WIX_SITE_ID is set ({settings.site_id or 'missing'})",
+            f"WIX_SITE_ID is {settings.site_id}" if settings.site_id else "WIX_SITE_ID is not set",
             "Set it to the site's id: the GUID after /dashboard/ in the site's dashboard URL.",
         ),
         (True, f"WIX_API_BASE_URL is {settings.base_url}", ""),
     ]
+    return [check for check in checks if check[1].split()[0] not in skip]
 
 
 def _report_access(error: WixApiError) -> int:
     status = error.status
-    _check(status is not None, "Wix is reachable", str(error) if status is None else "")
-    if status is not None:
-        _check(status != 401, "Wix accepts the API key", str(error) if status == 401 else "")
-        if status != 401:
-            _check(False, "The key may read data movement jobs on this site", str(error))
+    reachable = status is not None
+    _check(reachable, "Wix is reachable" if reachable else "Wix is not reachable", str(error))
+    if reachable:
+        accepted = status != 401
+        text = "Wix accepts the API key" if accepted else "Wix does not accept the API key"
+        _check(accepted, text, "" if accepted else str(error))
+        if accepted:
+            _check(False, "The key may not read data movement jobs on this site", str(error))
     return 1
 
 
 def _check(passed: bool, text: str, fix: str = "") -> None:
-    print(f"{'✓' if passed else '✗'} {text}")
+    print(f"{_colour('✓', 'green') if passed else _colour('✗', 'red')} {text}")
     if not passed and fix:
-        print(textwrap.fill(fix, 96, initial_indent="    Fix: ", subsequent_indent="    "))
+        _print_text(fix, indent="    Fix: ", subsequent="    ")
 
 
-def _print(result: CallToolResult, field: str, *, as_json: bool) -> None:
+# --- output ---------------------------------------------------------------------------------
+
+
+def _print(result: CallToolResult, *, as_json: bool, lines_only: bool = False) -> None:
     if as_json:
-        print(json.dumps(_structured(result).get(field), indent=2, ensure_ascii=False))
+        _print_json([result])
         return
-    for line in _text(result).splitlines():
-        print(textwrap.fill(line, 100, subsequent_indent="  "))
+    text = _commands_for_tools(_text(result))
+    if lines_only:
+        text = "\n".join(line for line in text.splitlines() if line.startswith("- "))
+    _print_text(text)
+
+
+def _print_json(pages: list[CallToolResult]) -> None:
+    """The tool's structured result; with several pages, a list of them."""
+    data = [_structured(page) for page in pages]
+    print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+
+
+def _print_text(text: str, *, indent: str = "", subsequent: str = "  ") -> None:
+    width = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
+    for line in text.splitlines():
+        if width < 20:
+            print(indent + line)
+            continue
+        glued = UNBREAKABLE.sub(lambda match: match.group().replace(" ", NBSP), line)
+        wrapped = textwrap.fill(
+            glued,
+            width - 1,
+            initial_indent=indent,
+            subsequent_indent=subsequent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        print(wrapped.replace(NBSP, " "))
+
+
+def _commands_for_tools(text: str) -> str:
+    """Advice written for an assistant ("call X with this job id"), as commands for a person."""
+    job = re.search(r"\(([0-9a-f]{8}-[0-9a-f-]{27})\)|^Job ([0-9a-f]{8}-[0-9a-f-]{27})", text)
+    job_id = next((group for group in job.groups() if group), "ID") if job else "ID"
+    return (
+        text.replace(
+            "call list_data_movement_job_logs with this job id",
+            f"run '{PROG} logs {job_id}'",
+        )
+        .replace("call wait_for_data_movement_job again", f"run '{PROG} watch {job_id}'")
+        .replace("More jobs: call again with the next_cursor.", "")
+        .replace("More logs exist: call again with the next_cursor.", "")
+        .replace(" Older jobs exist: call again with the next_cursor.", "")
+    )
+
+
+def _table(jobs: list[DataMovementJob]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    now = datetime.now(UTC)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("STATUS", "NAME", "ID", "PROGRESS", "WHEN"):
+        table.add_column(column, no_wrap=column in ("ID", "STATUS"))
+    for job in jobs:
+        # job_line: name · id · status [percent] · when, each from Wix and already cleaned.
+        name, ident, status, *when = job_line(job, now=now).split(" · ")
+        word, _, percent = status.partition(" ")
+        colour = {"COMPLETED": "green", "FAILED": "red", "PARTIALLY_SUCCESSFUL": "yellow"}
+        table.add_row(
+            Text(word, style=colour.get(word, "cyan")),
+            Text(name),
+            Text(ident),
+            Text(percent),
+            Text(when[0] if when else ""),
+        )
+    Console(highlight=False).print(table)
+
+
+def _colour(text: str, colour: str) -> str:
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal or console.no_color:
+        return text
+    codes = {"green": "32", "red": "31"}
+    return f"\033[{codes[colour]}m{text}\033[0m"
 
 
 def _structured(result: CallToolResult) -> dict[str, Any]:

@@ -105,10 +105,13 @@ def load_settings() -> Settings:
         raise SettingsError(describe_validation_error(exc)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError, *, only: str | None = None) -> str:
     problems: list[str] = []
     for error in exc.errors(include_input=False, include_url=False):
         field = str(error["loc"][0]) if error["loc"] else "?"
+        if only is not None and field != only:
+            continue
         reason = error["msg"].removeprefix("Value error, ")
         problems.append(f"WIX_{field.upper()}: {reason}. {_HINTS.get(field, '')}".strip())
-    return "Invalid configuration. " + " ".join(problems)
+    text = " ".join(problems)
+    return text if only is not None else "Invalid configuration. " + text

@@ -139,7 +139,7 @@ def serve_http(
     allowed_hosts: Sequence[str],
     insecure_no_auth: bool,
 ) -> int:
-    from .serving import BackgroundServer
+    from .serving import BackgroundServer, PortUnavailable
 
     token = os.environ.get("WIX_MCP_AUTH_TOKEN", "").strip() or None
     extra = [h.strip() for h in os.environ.get("WIX_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()]
@@ -157,9 +157,13 @@ def serve_http(
     # sse-starlette ends every open event stream as soon as uvicorn is told to exit, which
     # would cut tool calls in flight; uvicorn's own graceful timeout (30 s) bounds them instead.
     AppStatus.disable_automatic_graceful_drain()
-    running = BackgroundServer(
-        app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
-    )
+    try:
+        running = BackgroundServer(
+            app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
+        )
+    except PortUnavailable as exc:
+        log.error("%s", exc)
+        return 2
     auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
     running.serve_forever()

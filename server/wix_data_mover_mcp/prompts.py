@@ -16,8 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from mcp import MCPError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
+from mcp.types import INVALID_PARAMS
+
+from .arguments import job_id_problem
 
 MAX_ARGUMENT_CHARS = 2000
 NOT_GIVEN = "not given"
@@ -40,7 +45,7 @@ class PromptFile:
 
     def as_prompt(self) -> Prompt:
         render: Callable[..., str] = self.render
-        return Prompt(
+        return CheckedPrompt(
             name=self.name,
             title=self.title,
             description=self.description,
@@ -48,6 +53,25 @@ class PromptFile:
             fn=render,
             context_kwarg=None,
         )
+
+
+class CheckedPrompt(Prompt):
+    """A prompt whose missing or malformed arguments are refused as invalid params (-32602)
+    with one sentence, before it renders."""
+
+    async def render(self, arguments: dict[str, Any] | None, context: Any) -> Any:
+        given = arguments or {}
+        for argument in self.arguments or []:
+            value = given.get(argument.name)
+            if argument.required and not (isinstance(value, str) and value.strip()):
+                raise MCPError(
+                    code=INVALID_PARAMS,
+                    message=f"The {self.name} prompt needs {argument.name}: {argument.description}",
+                )
+            is_job_id = argument.name == "job_id" and isinstance(value, str) and value.strip()
+            if is_job_id and (problem := job_id_problem(str(value))):
+                raise MCPError(code=INVALID_PARAMS, message=problem)
+        return await super().render(arguments, context)
 
 
 def prompts_dir() -> Path:

@@ -8,6 +8,8 @@ closed, and an idle keep-alive connection is closed after a few seconds.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import resource
 import socket
 import threading
@@ -27,6 +29,10 @@ def default_max_connections() -> int:
     for the connections to Wix, Redis and the logs."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     return max(16, min(1000, soft // 2)) if soft > 0 else 1000
+
+
+class PortUnavailable(Exception):
+    """The address cannot be bound; the text says which and what to do."""
 
 
 class BoundedH11Protocol(H11Protocol):
@@ -78,7 +84,14 @@ class BackgroundServer:
         header_timeout: float = HEADER_TIMEOUT_SECONDS,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.create_server((host, port), family=family, backlog=1024)
+        try:
+            self._socket = socket.create_server((host, port), family=family, backlog=1024)
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else "cannot be used"
+            raise PortUnavailable(
+                f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
+                "with --port."
+            ) from None
         # Accepted connections inherit this: without it, a response written in two parts
         # waits for the client's delayed ACK (about 40 ms on Linux).
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -191,10 +191,19 @@ def _ident_or_quote(value: str) -> str:
 
 
 def summarize_job_list(
-    lines: Sequence[str], *, scanned: int, more: bool, searched_name: str | None
+    lines: Sequence[str],
+    *,
+    scanned: int,
+    more: bool,
+    searched_name: str | None,
+    statuses: Sequence[str] = (),
 ) -> str:
     if not lines:
         where = f" whose name contains {quote(searched_name, 60)}" if searched_name else ""
+        if statuses:
+            where += f" with status {' or '.join(statuses)}"
+        if not scanned:
+            return f"No jobs{where} on this site." if where else "This site has no jobs yet."
         found = f"No jobs{where} among the {_plural(scanned, 'most recent job')}."
         return found + (" Older jobs exist: call again with the next_cursor." if more else "")
     text = "\n".join(f"- {line}" for line in lines)

@@ -14,17 +14,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    CallToolResult,
+    ContentBlock,
+    TextContent,
+    ToolAnnotations,
+)
 from pydantic import BaseModel, Field
 
-from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
+from .arguments import job_id_problem, status_problem
+from .config import GUID_EXAMPLE, GUID_PATTERN
 from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
 from .finder import find_jobs
 from .models import (
-    STATUS_SHAPE,
     DataMovementJob,
     MovementLog,
     OutputModel,
@@ -43,7 +51,6 @@ from .summary import (
     summarize_job_list,
     summarize_logs,
 )
-from .text import quote
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -54,6 +61,7 @@ MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
 MAX_STATUSES = 10
+RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for a resource that does not exist
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
 JobId = Annotated[
@@ -180,6 +188,7 @@ async def list_data_movement_jobs(
         scanned=page.scanned,
         more=page.next_cursor is not None,
         searched_name=name_contains,
+        statuses=statuses,
     )
     result = JobListResult(
         summary=_demo(summary, state.demo), jobs=page.jobs, next_cursor=page.next_cursor
@@ -259,12 +268,14 @@ async def terminate_data_movement_job(
 
 async def job_resource(job_id: str, ctx: Context) -> str:
     state = cast(AppState, ctx.request_context.lifespan_context)
-    if not is_guid(job_id):
-        raise ResourceError(f"{quote(job_id, 60)} is not a job id (a GUID like {GUID_EXAMPLE}).")
+    if problem := job_id_problem(job_id):
+        raise MCPError(code=INVALID_PARAMS, message=problem)
     try:
-        raw = await state.wix().get_job(job_id.lower())
+        raw = await state.wix().get_job(job_id.strip().lower())
     except (WixApiError, ToolError) as exc:
-        raise ResourceError(str(exc)) from None
+        missing = isinstance(exc, WixApiError) and exc.status == 404
+        code = RESOURCE_NOT_FOUND if missing else INTERNAL_ERROR
+        raise MCPError(code=code, message=str(exc)) from None
     return json.dumps(raw, ensure_ascii=False, indent=2)
 
 
@@ -321,11 +332,9 @@ TERMINATE = ToolSpec(
 
 def checked_job_id(job_id: str) -> str:
     """Refuse anything but a GUID before it can reach a URL path."""
-    job_id = job_id.strip()
-    if not is_guid(job_id):
-        shown = quote(job_id, 60) if job_id else "An empty string"
-        raise ToolError(f"{shown} is not a job id. A job id is a GUID like {GUID_EXAMPLE}.")
-    return job_id.lower()
+    if problem := job_id_problem(job_id):
+        raise ToolError(problem)
+    return job_id.strip().lower()
 
 
 def logs_position(job_id: str, cursor: str) -> str:
@@ -344,11 +353,8 @@ def checked_statuses(status: str | list[str] | None) -> tuple[str, ...]:
     if len(statuses) > MAX_STATUSES:
         raise ToolError(f"Give at most {MAX_STATUSES} statuses; {len(statuses)} were given.")
     for word in statuses:
-        if not STATUS_SHAPE.fullmatch(word):
-            raise ToolError(
-                f"{quote(word, 40)} is not a job status. Use one or more of UNINITIALIZED, "
-                "INITIALIZING, IN_PROGRESS, COMPLETED, FAILED, PARTIALLY_SUCCESSFUL."
-            )
+        if problem := status_problem(word):
+            raise ToolError(problem)
     return statuses
 
 

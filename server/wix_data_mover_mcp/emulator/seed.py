@@ -66,8 +66,9 @@ def _collection(collection_id: str, policy: str | None = None) -> dict[str, Any]
     return {"wixDataCollection": target}
 
 
-def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
-    """Fill `state` with finished jobs in the past and jobs that move from `now` on."""
+def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) -> None:
+    """Fill `state` with finished jobs in the past and jobs that move from `now` on; the moving
+    ones take `pace` times their usual time (the demo's tour passes less than 1)."""
     site = DEMO_SITE_ID
     jobs = [
         JobTimeline(
@@ -180,9 +181,9 @@ def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
                 "destination": _collection("Catalog"),
             },
             submitted_at=now,
-            pending=1.5,
-            initializing=2.5,
-            running=12,
+            pending=1.5 * pace,
+            initializing=2.5 * pace,
+            running=12 * pace,
             units="BYTES",
             items=4100,
             size_bytes=30_000_000,
@@ -222,9 +223,9 @@ def seed(state: EmulatorState, *, now: float, base_url: str) -> None:
                 "destination": _collection("Reviews"),
             },
             submitted_at=now,
-            pending=3,
-            initializing=4,
-            running=18,
+            pending=3 * pace,
+            initializing=4 * pace,
+            running=18 * pace,
             outcome="PARTIALLY_SUCCESSFUL",
             items=900,
             rejected=12,

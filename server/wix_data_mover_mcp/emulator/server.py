@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from ..serving import BackgroundServer
 from .app import create_app
 from .seed import DEMO_API_KEY, seed
@@ -13,8 +11,10 @@ from .state import EmulatorState
 class Emulator(BackgroundServer):
     """The Data Mover API on 127.0.0.1, seeded with demo jobs. Use as a context manager."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seeded: bool = True) -> None:
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, seeded: bool = True, pace: float = 1.0
+    ) -> None:
         self.state = EmulatorState(api_keys={DEMO_API_KEY})
         super().__init__(create_app(self.state), host=host, port=port)
         if seeded:
-            seed(self.state, now=time.time(), base_url=self.url)
+            seed(self.state, now=self.state.now(), base_url=self.url, pace=pace)
