@@ -267,3 +267,38 @@ def test_advice_for_an_assistant_reads_as_a_command_for_a_person(capsys):
     assert code == 0
     assert f"run 'wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL}'" in " ".join(out.split())
     assert "list_data_movement_job_logs" not in out
+
+
+def test_setup_prints_each_clients_configuration_with_the_absolute_command(capsys):
+    code, out, _ = run(capsys, "setup", "cursor")
+    assert code == 0
+    document = json.loads(out.split("\n\nReplace")[0])
+    server = document["mcpServers"]["wix-data-mover"]
+    assert server["command"].startswith("/") and server["command"].endswith("wix-data-mover-mcp")
+    assert server["env"]["WIX_API_KEY"] == "<your Wix API key>"
+
+
+def test_setup_write_changes_only_this_servers_entry(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = tmp_path / ".cursor" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"mcpServers": {"github": {"command": "gh-mcp"}}, "x": 1}))
+    code, out, _ = run(capsys, "setup", "cursor", "--write", "--yes")
+    assert code == 0
+    assert '+    "wix-data-mover": {' in out
+    written = json.loads(config.read_text())
+    assert written["mcpServers"]["github"] == {"command": "gh-mcp"} and written["x"] == 1
+    assert "wix-data-mover" in written["mcpServers"]
+    code, out, _ = run(capsys, "setup", "cursor", "--write", "--yes")
+    assert code == 0 and "nothing to change" in out
+
+
+def test_setup_refuses_a_file_that_is_not_json(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = tmp_path / ".cursor" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text("{not json")
+    code, _, err = run(capsys, "setup", "cursor", "--write", "--yes")
+    assert code == 1
+    assert err == f"wix-data-mover-mcp setup: {config} is not valid JSON; fix or move it first.\n"
+    assert config.read_text() == "{not json"

@@ -69,6 +69,10 @@ COMMANDS_HELP = {
         "wix-data-mover-mcp emulator --port 8765",
     ),
     "doctor": ("check the settings and the access to Wix", "wix-data-mover-mcp doctor"),
+    "setup": (
+        "print (or write) the configuration for Claude Desktop, Claude Code, Cursor or VS Code",
+        "wix-data-mover-mcp setup cursor --write",
+    ),
     "job": ("show one job: status, progress, errors", "wix-data-mover-mcp job 0a3c5f2e-…"),
     "jobs": ("list recent jobs, newest first", "wix-data-mover-mcp jobs --status FAILED"),
     "logs": (
@@ -131,6 +135,19 @@ def _parser() -> argparse.ArgumentParser:
     emulator = command("emulator", _emulator, demo=False)
     emulator.add_argument("--port", type=PORT, default=8765, help="port (default 8765)")
     command("doctor", _command("doctor"))
+    setup = command("setup", _setup, demo=False)
+    setup.add_argument(
+        "client",
+        nargs="?",
+        choices=["claude-desktop", "claude-code", "cursor", "vscode"],
+        help="which client (all of them when left out)",
+    )
+    setup.add_argument(
+        "--write",
+        action="store_true",
+        help="show the change to the client's file, then write only this server's entry",
+    )
+    setup.add_argument("--yes", action="store_true", help="with --write: do not ask first")
 
     job = command("job", _command("job"))
     job.add_argument("job_id", help="the job's id, a GUID")
@@ -289,6 +306,43 @@ def _emulator(args: argparse.Namespace) -> int:
         f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}"
     )
     emulator.serve_forever()
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import setup
+
+    if args.write and not args.client:
+        sys.stderr.write("wix-data-mover-mcp setup: name the client to --write, e.g. cursor.\n")
+        return 2
+    if not args.write:
+        names = setup.clients(Path.home(), Path.cwd())
+        for client in [args.client] if args.client else names:
+            if not args.client:
+                print(f"\n{names[client].title}:")
+            print(setup.snippet(client))
+        print(f"\nReplace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
+        return 0
+    try:
+        path, before, after = setup.plan_write(args.client, Path.home(), Path.cwd())
+    except setup.SetupError as exc:
+        sys.stderr.write(f"wix-data-mover-mcp setup: {exc}\n")
+        return 1
+    if before == after:
+        print(f"{path} already has this server; nothing to change.")
+        return 0
+    print(setup.diff(path, before, after))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            sys.stderr.write("wix-data-mover-mcp setup: add --yes to write without asking.\n")
+            return 1
+        if input(f"Write {path}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing written.")
+            return 1
+    setup.write(path, after)
+    print(f"Wrote {path}. Replace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
     return 0
 
 
