@@ -215,7 +215,7 @@ async def test_wait_that_runs_out_of_time_is_not_an_error(emulator):
     assert result.is_error is False
     structured = result.structured_content or {}
     assert structured["timed_out"] is True and structured["finished"] is False
-    assert structured["waited_seconds"] <= 1.5
+    assert 0.95 <= structured["waited_seconds"] <= 1.5  # the whole timeout, not less
     assert "call wait_for_data_movement_job again to keep waiting." in texts(result)[0]
 
 
