@@ -65,11 +65,13 @@ def test_watch_of_a_finished_job_ends_with_its_summary_and_outcome(capsys):
     assert code == 0
 
 
-def test_doctor_passes_every_check_against_the_emulator(capsys):
+def test_doctor_in_demo_mode_checks_every_site_of_the_account(capsys):
     code, out, _ = run(capsys, "doctor", "--demo")
-    assert code == 0
-    assert out.count("✓") == 5 and "✗" not in out
+    assert code == 1, "the demo key does not cover one of the account's sites"
+    assert out.count("✓") == 4 and out.count("✗") == 1
     assert out.startswith("✓ Demo mode: the built-in emulator at http://127.0.0.1:")
+    assert "✓ The key has account-level access: it covers 5 sites" in out
+    assert "✗ The key reads data movement jobs on 4 of 5 sites\n    Fix: Not readable:" in out
     assert "WIX_" not in out
 
 
@@ -265,7 +267,7 @@ def test_watch_gives_up_after_its_timeout_with_its_own_exit_code(capsys):
 def test_advice_for_an_assistant_reads_as_a_command_for_a_person(capsys):
     code, out, _ = run(capsys, "job", "--demo", demo.MEMBERS_PARTIAL)
     assert code == 0
-    assert f"run 'wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL}'" in " ".join(out.split())
+    assert f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL}." in " ".join(out.split())
     assert "list_data_movement_job_logs" not in out
 
 
@@ -302,3 +304,23 @@ def test_setup_refuses_a_file_that_is_not_json(capsys, monkeypatch, tmp_path):
     assert code == 1
     assert err == f"wix-data-mover-mcp setup: {config} is not valid JSON; fix or move it first.\n"
     assert config.read_text() == "{not json"
+
+
+def test_sites_and_a_search_across_them_from_the_command_line(capsys):
+    code, out, _ = run(capsys, "sites", "--demo", "--name", "riverside")
+    assert code == 0
+    assert "2 of the 5 sites this key covers match:" in out
+    code, out, _ = run(capsys, "jobs", "--demo", "--all-sites", "--status", "FAILED")
+    assert code == 0
+    assert "2 of 4 sites had FAILED jobs submitted in the last 7d." in out
+    code, _, err = run(capsys, "jobs", "--demo", "--since", "7d")
+    assert code == 1 and err.endswith("--since goes with --all-sites.\n")
+
+
+def test_a_site_named_on_the_command_line_is_kept_in_the_suggested_commands(capsys):
+    code, out, _ = run(capsys, "job", "--demo", demo.MEMBERS_PARTIAL, "--site", "Riverside Bakery")
+    assert code == 0
+    assert (
+        f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site 'Riverside Bakery'."
+        in " ".join(out.split())
+    )

@@ -79,13 +79,21 @@ async def test_get_job_unwraps_the_job_and_sends_the_key_raw_with_the_site(setti
     assert "wix-account-id" not in request.headers
 
 
-async def test_account_id_is_sent_only_when_there_is_no_site_id():
+async def test_site_calls_name_the_site_and_account_calls_the_account_never_both():
     account = "11111111-2222-4333-8444-555555555555"
-    both = Settings(api_key="k", site_id=payloads.SITE_ID, account_id=account)  # pyright: ignore[reportArgumentType]
-    only_account = Settings(api_key="k", account_id=account)  # pyright: ignore[reportArgumentType]
-    assert "wix-account-id" not in create_http_client(both).headers
-    headers = create_http_client(only_account).headers
-    assert headers["wix-account-id"] == account and "wix-site-id" not in headers
+    other_site = payloads.OTHER_SITE_ID
+    settings = Settings(api_key="k" * 20, site_id=payloads.SITE_ID, account_id=account)  # pyright: ignore[reportArgumentType]
+    fake = Recorder(job_answer(), job_answer(), httpx.Response(200, json={"sites": []}))
+    async with WixDataMoverClient(
+        create_http_client(settings, transport=httpx.MockTransport(fake)), settings, FAST_RETRY
+    ) as wix:
+        await wix.get_job(JOB_ID)
+        await wix.get_job(JOB_ID, site=other_site)
+        await wix.query_sites()
+    scopes = [
+        (r.headers.get("wix-site-id"), r.headers.get("wix-account-id")) for r in fake.requests
+    ]
+    assert scopes == [(payloads.SITE_ID, None), (other_site, None), (None, account)]
 
 
 async def test_a_job_id_that_is_not_a_guid_never_reaches_a_path(settings):

@@ -73,8 +73,15 @@ COMMANDS_HELP = {
         "print (or write) the configuration for Claude Desktop, Claude Code, Cursor or VS Code",
         "wix-data-mover-mcp setup cursor --write",
     ),
+    "sites": (
+        "list the sites of the account (account mode: WIX_ACCOUNT_ID)",
+        "wix-data-mover-mcp sites --name bakery",
+    ),
     "job": ("show one job: status, progress, errors", "wix-data-mover-mcp job 0a3c5f2e-…"),
-    "jobs": ("list recent jobs, newest first", "wix-data-mover-mcp jobs --status FAILED"),
+    "jobs": (
+        "list recent jobs, newest first; or across every site of the account",
+        "wix-data-mover-mcp jobs --all-sites --status FAILED --since 7d",
+    ),
     "logs": (
         "why a job's items were rejected, grouped by error code",
         "wix-data-mover-mcp logs 0a3c5f2e-… --export rejected.csv",
@@ -149,8 +156,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.add_argument("--yes", action="store_true", help="with --write: do not ask first")
 
+    sites = command("sites", _command("sites"))
+    sites.add_argument("--name", help="text in the site's name")
+    _add_json(sites)
+
     job = command("job", _command("job"))
     job.add_argument("job_id", help="the job's id, a GUID")
+    _add_site(job)
     _add_json(job)
 
     jobs = command("jobs", _command("jobs"))
@@ -158,6 +170,13 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--name", help="text in the job's name, collection or file name")
     jobs.add_argument(
         "--limit", type=_whole_number(1, 50), default=10, help="jobs per page, 1 to 50"
+    )
+    _add_site(jobs)
+    jobs.add_argument(
+        "--all-sites", action="store_true", help="search every site of the account at once"
+    )
+    jobs.add_argument(
+        "--since", metavar="SPAN", help="with --all-sites: submitted within, e.g. 24h or 7d"
     )
     _add_paging(jobs)
     _add_json(jobs)
@@ -172,11 +191,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write every rejected item (all pages) to a CSV file: item or row, code, description",
     )
+    _add_site(logs)
     _add_paging(logs)
     _add_json(logs)
 
     watch = command("watch", _command("watch"))
     watch.add_argument("job_id", help="the job's id, a GUID")
+    _add_site(watch)
     watch.add_argument(
         "--timeout",
         type=_whole_number(1, 86_400),
@@ -202,6 +223,12 @@ def _add_common(parser: argparse.ArgumentParser, *, default: Any, demo: bool = T
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the tool's structured result as JSON"
+    )
+
+
+def _add_site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--site", metavar="NAME|ID", help="the site, in account mode (default: WIX_SITE_ID)"
     )
 
 

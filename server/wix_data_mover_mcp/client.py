@@ -56,10 +56,7 @@ def create_http_client(
     }
     if settings.api_key is not None:
         headers["authorization"] = settings.api_key.get_secret_value()
-    if settings.site_id:
-        headers["wix-site-id"] = settings.site_id
-    elif settings.account_id:
-        headers["wix-account-id"] = settings.account_id
+    # wix-site-id or wix-account-id is set per request: never both on one.
     return httpx.AsyncClient(
         base_url=settings.base_url,
         headers=headers,
@@ -99,9 +96,10 @@ class WixDataMoverClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def get_job(self, job_id: str) -> dict[str, Any]:
+    async def get_job(self, job_id: str, *, site: str | None = None) -> dict[str, Any]:
         _require_job_id(job_id)
-        body = await self._request("GET", f"/data-mover/v1/jobs/{job_id}", job_id=job_id)
+        path = f"/data-mover/v1/jobs/{job_id}"
+        body = await self._request("GET", path, job_id=job_id, site=site)
         return _object_field(body, "job")
 
     async def query_jobs(
@@ -111,6 +109,7 @@ class WixDataMoverClient:
         sort: list[dict[str, str]] | None = None,
         limit: int = 10,
         cursor: str | None = None,
+        site: str | None = None,
     ) -> dict[str, Any]:
         paging: dict[str, Any] = {"limit": limit}
         query: dict[str, Any] = {"cursorPaging": paging}
@@ -118,26 +117,37 @@ class WixDataMoverClient:
             paging["cursor"] = cursor  # a follow-up page carries only the cursor
         else:
             query |= {"filter": filter or {}, "sort": sort or []}
-        body = await self._request("POST", "/data-mover/v1/jobs/query", json={"query": query})
+        path = "/data-mover/v1/jobs/query"
+        body = await self._request("POST", path, json={"query": query}, site=site)
         _list_field(body, "jobs")
         return body
 
+    async def query_sites(self, *, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """One page of the account's sites (Query Sites, an account-level call)."""
+        paging: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        query = {"query": {"cursorPaging": paging}}
+        body = await self._request("POST", "/site-list/v2/sites/query", json=query, account=True)
+        _list_field(body, "sites")
+        return body
+
     async def list_logs(
-        self, job_id: str, *, limit: int = 50, cursor: str | None = None
+        self, job_id: str, *, limit: int = 50, cursor: str | None = None, site: str | None = None
     ) -> dict[str, Any]:
         _require_job_id(job_id)
         params: dict[str, str | int] = {"paging.limit": limit}
         if cursor:
             params["paging.cursor"] = cursor
         path = f"/data-mover/v1/jobs/{job_id}/logs"
-        body = await self._request("GET", path, params=params, job_id=job_id)
+        body = await self._request("GET", path, params=params, job_id=job_id, site=site)
         _list_field(body, "logs")
         return body
 
-    async def terminate_job(self, job_id: str) -> dict[str, Any]:
+    async def terminate_job(self, job_id: str, *, site: str | None = None) -> dict[str, Any]:
         _require_job_id(job_id)
         path = f"/data-mover/v1/jobs/{job_id}/terminate"
-        body = await self._request("POST", path, json={}, job_id=job_id, idempotent=False)
+        body = await self._request(
+            "POST", path, json={}, job_id=job_id, idempotent=False, site=site
+        )
         return _object_field(body, "job")
 
     async def _request(
@@ -149,13 +159,22 @@ class WixDataMoverClient:
         params: dict[str, str | int] | None = None,
         job_id: str | None = None,
         idempotent: bool = True,
+        site: str | None = None,
+        account: bool = False,
     ) -> dict[str, Any]:
         """Wix's answer with every credential field and every copy of the key scrubbed: all that
-        comes from Wix, answers and errors alike, passes through here."""
+        comes from Wix, answers and errors alike, passes through here.
+
+        A site-level call names the site (`site`, else WIX_SITE_ID); an account-level one the
+        account: one header or the other, never both."""
+        if account:
+            scope = {"wix-account-id": self._settings.account_id or ""}
+        else:
+            site = site or self._settings.site_id
+            scope = {"wix-site-id": site} if site else {}
         try:
-            return self._scrubbed(
-                await self._attempts(method, path, json, params, job_id, idempotent)
-            )
+            body = await self._attempts(method, path, json, params, job_id, idempotent, scope, site)
+            return self._scrubbed(body)
         except WixApiError as exc:
             raise self._scrubbed_error(exc) from None
 
@@ -186,6 +205,8 @@ class WixDataMoverClient:
         params: dict[str, str | int] | None,
         job_id: str | None,
         idempotent: bool,
+        scope: dict[str, str],
+        site: str | None,
     ) -> dict[str, Any]:
         policy = self._retry
         deadline = time.monotonic() + policy.deadline
@@ -195,7 +216,9 @@ class WixDataMoverClient:
             if self._budget is not None:
                 await self._budget.acquire(within=deadline - time.monotonic())
             try:
-                status, headers, body = await self._send(method, path, json, params, deadline)
+                status, headers, body = await self._send(
+                    method, path, json, params, deadline, scope
+                )
             except (TimeoutError, httpx.TimeoutException) as exc:
                 out_of_time = time.monotonic() >= deadline - 0.05
                 failure, wait = self._timeout_error(None if out_of_time else exc), None
@@ -206,7 +229,7 @@ class WixDataMoverClient:
             else:
                 if status < 400:
                     return _json_object(status, headers, body)
-                failure = self._status_error(status, headers, body, path, job_id)
+                failure = self._status_error(status, headers, body, path, job_id, site)
                 wait = _retry_after(headers)
                 retryable = status in RETRY_STATUSES and (idempotent or status == 429)
             if not retryable or attempt >= policy.attempts:
@@ -223,6 +246,7 @@ class WixDataMoverClient:
         body: dict[str, Any] | None,
         params: dict[str, str | int] | None,
         deadline: float,
+        scope: dict[str, str],
     ) -> tuple[int, httpx.Headers, bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -234,7 +258,9 @@ class WixDataMoverClient:
         if waiting.cancelled_caught:
             raise TimeoutError
         try:
-            return await self._exchange(method, path, body, params, deadline, limits=timeout)
+            return await self._exchange(
+                method, path, body, params, deadline, limits=timeout, scope=scope
+            )
         finally:
             self._slots.release()
 
@@ -247,8 +273,11 @@ class WixDataMoverClient:
         deadline: float,
         *,
         limits: httpx.Timeout,
+        scope: dict[str, str],
     ) -> tuple[int, httpx.Headers, bytes]:
-        request = self._http.stream(method, path, json=body, params=params, timeout=limits)
+        request = self._http.stream(
+            method, path, json=body, params=params, timeout=limits, headers=scope
+        )
         async with request as response:
             if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
                 if len(response.content) > MAX_BODY_BYTES:
@@ -294,10 +323,16 @@ class WixDataMoverClient:
         )
 
     def _status_error(
-        self, status: int, headers: httpx.Headers, body: bytes, path: str, job_id: str | None
+        self,
+        status: int,
+        headers: httpx.Headers,
+        body: bytes,
+        path: str,
+        job_id: str | None,
+        site_id: str | None,
     ) -> WixApiError:
         says = self._wix_says(headers, body)
-        site = self._settings.site_id or "(no WIX_SITE_ID set)"
+        site = site_id or self._settings.site_id or "(no WIX_SITE_ID set)"
         match status:
             case 400:
                 text = f"Wix rejected the request as invalid (400).{says}"

@@ -12,6 +12,7 @@ import argparse
 import csv
 import json
 import re
+import shlex
 import shutil
 import sys
 import textwrap
@@ -104,14 +105,29 @@ async def _call(client: Client, tool: str, arguments: dict[str, Any]) -> CallToo
     return result
 
 
-async def show_job(client: Client, args: argparse.Namespace) -> int:
-    result = await _call(client, "get_data_movement_job", {"job_id": args.job_id})
+def _site(args: argparse.Namespace) -> dict[str, Any]:
+    return {"site": args.site} if getattr(args, "site", None) else {}
+
+
+async def list_sites(client: Client, args: argparse.Namespace) -> int:
+    arguments: dict[str, Any] = {"limit": 100} | ({"name_contains": args.name} if args.name else {})
+    result = await _call(client, "list_wix_sites", arguments)
     _print(result, as_json=args.json)
     return 0
 
 
+async def show_job(client: Client, args: argparse.Namespace) -> int:
+    result = await _call(client, "get_data_movement_job", {"job_id": args.job_id} | _site(args))
+    _print(result, as_json=args.json, args=args)
+    return 0
+
+
 async def list_jobs(client: Client, args: argparse.Namespace) -> int:
-    arguments: dict[str, Any] = {"limit": args.limit}
+    if args.all_sites:
+        return await _jobs_across_sites(client, args)
+    if args.since:
+        raise CommandError("--since goes with --all-sites.")
+    arguments: dict[str, Any] = {"limit": args.limit} | _site(args)
     if args.status:
         arguments["status"] = args.status
     if args.name:
@@ -131,8 +147,19 @@ async def list_jobs(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _jobs_across_sites(client: Client, args: argparse.Namespace) -> int:
+    if args.site or args.name or args.cursor or args.all:
+        raise CommandError("--all-sites goes with --status, --since and --json only.")
+    arguments: dict[str, Any] = {"since": args.since or "7d"}
+    if args.status:
+        arguments["status"] = args.status
+    result = await _call(client, "list_data_movement_jobs_across_sites", arguments)
+    _print(result, as_json=args.json)
+    return 0
+
+
 async def show_logs(client: Client, args: argparse.Namespace) -> int:
-    arguments = {"job_id": args.job_id, "limit": args.limit}
+    arguments = {"job_id": args.job_id, "limit": args.limit} | _site(args)
     pages = await _pages(client, "list_data_movement_job_logs", arguments, args)
     if args.export:
         count = _export(pages, args.export)
@@ -225,8 +252,10 @@ async def watch(client: Client, args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout if args.timeout else None
     with bars.Progress(*columns, console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task("", total=100, rate="")
-        result, job = await _poll_until_finished(client, args.job_id, show, deadline)
-    _print(result, as_json=False)
+        result, job = await _poll_until_finished(
+            client, {"job_id": args.job_id} | _site(args), show, deadline
+        )
+    _print(result, as_json=False, args=args)
     if not is_finished(job):
         print(f"Still running after {args.timeout} s: run '{PROG} watch {args.job_id}' again.")
         return WATCH_TIMED_OUT
@@ -235,13 +264,13 @@ async def watch(client: Client, args: argparse.Namespace) -> int:
 
 async def _poll_until_finished(
     client: Client,
-    job_id: str,
+    arguments: dict[str, Any],
     show: Callable[[DataMovementJob], None],
     deadline: float | None,
 ) -> tuple[CallToolResult, DataMovementJob]:
     delays = chain(POLL_DELAYS, repeat(POLL_DELAYS[-1]))
     while True:
-        result = await _call(client, "get_data_movement_job", {"job_id": job_id})
+        result = await _call(client, "get_data_movement_job", arguments)
         job, _ = parse_job(_structured(result)["job"])
         show(job)
         if is_finished(job):
@@ -264,6 +293,7 @@ def _rate(first: tuple[float, int] | None, current: int | None, *, bytes_: bool)
 
 
 COMMANDS: dict[str, Command] = {
+    "sites": list_sites,
     "job": show_job,
     "jobs": list_jobs,
     "logs": show_logs,
@@ -288,6 +318,9 @@ async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: b
             _check(False, "Wix was not asked", "Fix the settings above first, then run again.")
             return 1
     http = create_http_client(settings)
+    if settings.account_id:
+        async with WixDataMoverClient(http, settings) as client:
+            return await _account_access(client)
     async with WixDataMoverClient(http, settings) as client:
         try:
             body = await client.query_jobs(limit=1)
@@ -303,6 +336,41 @@ async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: b
     site = "The demo site" if demo else f"Site {settings.site_id or '(named by the token)'}"
     _check(True, f"{site} {has}")
     return 0
+
+
+async def _account_access(client: WixDataMoverClient) -> int:
+    """Account mode: the account-level call, then whether each site's jobs can be read."""
+    from .sites import Site, fetch_sites
+
+    try:
+        sites = await fetch_sites(client)
+    except WixApiError as exc:
+        return _report_access(exc)
+    _check(True, "Wix is reachable")
+    _check(True, "Wix accepts the API key")
+    _check(True, f"The key has account-level access: it covers {len(sites)} sites")
+    unreadable: list[Site] = []
+    limiter = anyio.CapacityLimiter(8)
+
+    async def probe(site: Site) -> None:
+        async with limiter:
+            try:
+                await client.query_jobs(limit=1, site=site.id)
+            except WixApiError:
+                unreadable.append(site)
+
+    async with anyio.create_task_group() as group:
+        for site in sites:
+            group.start_soon(probe, site)
+    readable = len(sites) - len(unreadable)
+    names = ", ".join(site.label() for site in unreadable[:5])
+    _check(
+        not unreadable,
+        f"The key reads data movement jobs on {readable} of {len(sites)} sites",
+        f"Not readable: {names}. Add them to the key, with the 'Data Mover Manage Jobs' "
+        f"permission, at {API_KEYS_URL}.",
+    )
+    return 0 if not unreadable else 1
 
 
 def _setting_checks(settings: Settings, *, skip: set[str]) -> list[tuple[bool, str, str]]:
@@ -322,9 +390,16 @@ def _setting_checks(settings: Settings, *, skip: set[str]) -> list[tuple[bool, s
             "Paste the whole key as Wix shows it; keys are long and start with 'IST.'.",
         ),
         (
-            bool(settings.site_id),
-            f"WIX_SITE_ID is {settings.site_id}" if settings.site_id else "WIX_SITE_ID is not set",
-            "Set it to the site's id: the GUID after /dashboard/ in the site's dashboard URL.",
+            bool(settings.site_id or settings.account_id),
+            f"WIX_SITE_ID is {settings.site_id}"
+            if settings.site_id
+            else (
+                f"WIX_ACCOUNT_ID is {settings.account_id} (every site of the account)"
+                if settings.account_id
+                else "WIX_SITE_ID is not set"
+            ),
+            "Set it to the site's id: the GUID after /dashboard/ in the site's dashboard URL "
+            "(or set WIX_ACCOUNT_ID for every site of the account).",
         ),
         (True, f"WIX_API_BASE_URL is {settings.base_url}", ""),
     ]
@@ -347,20 +422,29 @@ def _report_access(error: WixApiError) -> int:
 def _check(passed: bool, text: str, fix: str = "") -> None:
     print(f"{_colour('✓', 'green') if passed else _colour('✗', 'red')} {text}")
     if not passed and fix:
-        _print_text(fix, indent="    Fix: ", subsequent="    ")
+        print_text(fix, indent="    Fix: ", subsequent="    ")
 
 
 # --- output ---------------------------------------------------------------------------------
 
 
-def _print(result: CallToolResult, *, as_json: bool, lines_only: bool = False) -> None:
+def _print(
+    result: CallToolResult,
+    *,
+    as_json: bool,
+    lines_only: bool = False,
+    args: argparse.Namespace | None = None,
+) -> None:
     if as_json:
         _print_json([result])
         return
-    text = _commands_for_tools(_text(result))
+    job = getattr(args, "job_id", None) or "ID"
+    if site := getattr(args, "site", None):
+        job += f" --site {shlex.quote(site)}"
+    text = _commands_for_tools(_text(result), job)
     if lines_only:
         text = "\n".join(line for line in text.splitlines() if line.startswith("- "))
-    _print_text(text)
+    print_text(text)
 
 
 def _print_json(pages: list[CallToolResult]) -> None:
@@ -369,7 +453,7 @@ def _print_json(pages: list[CallToolResult]) -> None:
     print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
 
 
-def _print_text(text: str, *, indent: str = "", subsequent: str = "  ") -> None:
+def print_text(text: str, *, indent: str = "", subsequent: str = "  ") -> None:
     width = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
     for line in text.splitlines():
         if width < 20:
@@ -387,16 +471,12 @@ def _print_text(text: str, *, indent: str = "", subsequent: str = "  ") -> None:
         print(wrapped.replace(NBSP, " "))
 
 
-def _commands_for_tools(text: str) -> str:
-    """Advice written for an assistant ("call X with this job id"), as commands for a person."""
-    job = re.search(r"\(([0-9a-f]{8}-[0-9a-f-]{27})\)|^Job ([0-9a-f]{8}-[0-9a-f-]{27})", text)
-    job_id = next((group for group in job.groups() if group), "ID") if job else "ID"
+def _commands_for_tools(text: str, job: str) -> str:
+    """Advice written for an assistant ("call X with this job id"), as commands for a person;
+    `job` is how the command names the job (its id, and --site when one was given)."""
     return (
-        text.replace(
-            "call list_data_movement_job_logs with this job id",
-            f"run '{PROG} logs {job_id}'",
-        )
-        .replace("call wait_for_data_movement_job again", f"run '{PROG} watch {job_id}'")
+        text.replace("call list_data_movement_job_logs with this job id", f"run: {PROG} logs {job}")
+        .replace("call wait_for_data_movement_job again", f"run: {PROG} watch {job}")
         .replace("More jobs: call again with the next_cursor.", "")
         .replace("More logs exist: call again with the next_cursor.", "")
         .replace(" Older jobs exist: call again with the next_cursor.", "")

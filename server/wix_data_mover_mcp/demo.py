@@ -4,7 +4,6 @@ would do with them. Also the settings that point any command at the emulator."""
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import Any
@@ -15,8 +14,6 @@ from mcp.types import CallToolResult, TextContent
 
 from .app import build_server
 from .config import Settings, SettingsError
-
-WIDTH = 96
 
 
 def demo_settings(base_url: str, **overrides: Any) -> Settings:
@@ -36,9 +33,11 @@ def demo_or_real_settings(
         yield real()
         return
     from .emulator import Emulator  # only in demo mode: keeps the serving path light
+    from .emulator.seed import DEMO_ACCOUNT_ID
 
     with Emulator() as emulator:
-        yield demo_settings(emulator.url)
+        # The demo is an agency's account: every site, the bakery by default.
+        yield demo_settings(emulator.url, account_id=DEMO_ACCOUNT_ID)
 
 
 TOUR_PACE = 0.1  # the tour's moving jobs take a tenth of their usual time
@@ -55,7 +54,8 @@ def run_tour() -> int:
 async def _tour(base_url: str) -> None:
     from .emulator import seed as demo_jobs
 
-    server = build_server(demo_settings(base_url), demo=False)
+    settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID)
+    server = build_server(settings, demo=False)
     async with Client(server) as client:
         _heading("An assistant connects and sees these tools")
         for tool in (await client.list_tools()).tools:
@@ -77,6 +77,16 @@ async def _tour(base_url: str) -> None:
             client,
             "list_data_movement_job_logs",
             {"job_id": demo_jobs.MEMBERS_PARTIAL, "limit": 30},
+        )
+
+        _heading(
+            '"Which of my clients\' sites had failed imports this week?"  →  '
+            "list_data_movement_jobs_across_sites"
+        )
+        await _show(
+            client,
+            "list_data_movement_jobs_across_sites",
+            {"status": ["FAILED", "PARTIALLY_SUCCESSFUL"], "since": "7d"},
         )
 
         _heading('"Tell me when the catalog upload is done"  →  wait_for_data_movement_job')
@@ -120,5 +130,6 @@ def _heading(text: str) -> None:
 
 
 def _say(text: str) -> None:
-    for line in text.splitlines():
-        print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="    "))
+    from .commands import print_text
+
+    print_text(text, indent="  ", subsequent="    ")

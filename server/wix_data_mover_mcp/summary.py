@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -18,8 +19,12 @@ from .models import (
     OutputModel,
     Progress,
     Source,
+    parse_job,
 )
 from .text import clean, plain_url, quote
+
+if TYPE_CHECKING:
+    from .finder import SiteJobs
 
 ERROR_CODES = {
     "WDH0000": (
@@ -77,9 +82,13 @@ def percent_complete(job: DataMovementJob) -> int | None:
 
 
 def summarize_job(
-    job: DataMovementJob, *, now: datetime, ignored_fields: Sequence[str] = ()
+    job: DataMovementJob,
+    *,
+    now: datetime,
+    ignored_fields: Sequence[str] = (),
+    site_names: Mapping[str, str] | None = None,
 ) -> str:
-    sentences = [f"{_label(job)} {_status_sentence(job, now)}"]
+    sentences = [f"{_label(job)} {_status_sentence(job, now, site_names or {})}"]
     sentences += _status_details(job, now)
     if ignored_fields:
         shown = ", ".join(ignored_fields[:5]) + (" and more" if len(ignored_fields) > 5 else "")
@@ -212,16 +221,22 @@ def summarize_job_list(
     return text
 
 
-def route(job: DataMovementJob) -> str:
+def route(job: DataMovementJob, site_names: Mapping[str, str] | None = None) -> str:
     """Source → destination in words, e.g. 'CSV file → collection "Products" (existing items
-    skipped)'."""
+    skipped)'. Another site is named by its display name when it is known, with its id."""
     source = describe_source(job.source) if job.source else "an unknown source"
     destination = describe_destination(job.destination) if job.destination else "an unknown place"
     if job.source_site_id:
-        source += f" of site {clean(job.source_site_id, 60)}"
+        source += f" of site {_site(job.source_site_id, site_names or {})}"
     if job.destination_site_id:
-        destination += f" of site {clean(job.destination_site_id, 60)}"
+        destination += f" of site {_site(job.destination_site_id, site_names or {})}"
     return f"{source} → {destination}"
+
+
+def _site(site_id: str, names: Mapping[str, str]) -> str:
+    ident = _ident(site_id)
+    name = names.get(site_id.lower())
+    return f"{quote(name, 80)} ({ident})" if name else ident
 
 
 def describe_source(source: Source) -> str:
@@ -312,7 +327,7 @@ def _label(job: DataMovementJob) -> str:
     return f"Job {quote(job.name, 80)} ({ident})" if job.name else f"Job {ident}"
 
 
-def _status_sentence(job: DataMovementJob, now: datetime) -> str:
+def _status_sentence(job: DataMovementJob, now: datetime, site_names: Mapping[str, str]) -> str:
     """What the job is doing, then its route: 'completed 4 min ago: CSV file → ...'."""
     ended = f" {_ago(job.finished_at, now)}" if job.finished_at else ""
     match job.status:
@@ -333,7 +348,7 @@ def _status_sentence(job: DataMovementJob, now: datetime) -> str:
         case other:
             state = f"has status {quote(other, 40)}, which this server does not know"
             state += _progress_clause(job.progress)
-    return f"{state}: {route(job)}."
+    return f"{state}: {route(job, site_names)}."
 
 
 def _status_details(job: DataMovementJob, now: datetime) -> list[str]:
@@ -581,3 +596,27 @@ def _count(number: int) -> str:
 
 def _plural(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def summarize_across_sites(
+    found: Sequence[SiteJobs], *, statuses: Sequence[str], since: str | None
+) -> str:
+    """'2 of 4 sites had FAILED jobs in the last 7d:' then each such site with a line per job,
+    then the sites that could not be read, each with why."""
+    now = datetime.now(UTC)
+    readable = [entry for entry in found if entry.error is None]
+    with_jobs = [entry for entry in readable if entry.jobs]
+    kind = f"{' or '.join(statuses)} jobs" if statuses else "jobs"
+    window = f" submitted in the last {clean(since, 10)}" if since else ""
+    lines = [f"{len(with_jobs)} of {_plural(len(readable), 'site')} had {kind}{window}."]
+    for entry in with_jobs:
+        lines.append(f"{entry.site.label()}: {_plural(len(entry.jobs), 'job')}")
+        lines += [f"- {job_line(parse_job(raw)[0], now=now)}" for raw in entry.jobs]
+    unreadable = [entry for entry in found if entry.error is not None]
+    if unreadable:
+        lines.append(f"{_plural(len(unreadable), 'site')} could not be read:")
+        for entry in unreadable:
+            status = f" ({entry.error.status})" if entry.error and entry.error.status else ""
+            reason = "the key does not cover it" if status == " (403)" else "Wix did not answer"
+            lines.append(f"- {entry.site.label()}{status}: {reason}")
+    return "\n".join(lines)

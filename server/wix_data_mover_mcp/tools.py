@@ -6,9 +6,11 @@ They are plain functions of their arguments and the request context; app.py regi
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from .arguments import job_id_problem, status_problem
 from .config import GUID_EXAMPLE, GUID_PATTERN
 from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
-from .finder import find_jobs
+from .finder import find_across_sites, find_jobs, parse_since
 from .models import (
     DataMovementJob,
     MovementLog,
@@ -47,6 +49,7 @@ from .summary import (
     job_line,
     percent_complete,
     progress_phrase,
+    summarize_across_sites,
     summarize_job,
     summarize_job_list,
     summarize_logs,
@@ -55,6 +58,7 @@ from .summary import (
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
+    from .sites import Site, SiteDirectory
     from .upstream import Upstream
 
 MAX_RAW_TEXT_CHARS = 50_000
@@ -69,6 +73,14 @@ JobId = Annotated[
     Field(
         description=f"The job's id: a GUID like {GUID_EXAMPLE}.",
         json_schema_extra={"pattern": GUID_PATTERN},
+    ),
+]
+SiteArg = Annotated[
+    str | None,
+    Field(
+        description="The site: its id, or its display name in any case (list_wix_sites has "
+        "them). Omit for the default site.",
+        max_length=200,
     ),
 ]
 Cursor = Annotated[
@@ -92,7 +104,10 @@ class AppState:
     problem: str | None
     demo: bool
     tasks: TaskGroup | None = None
+    account: bool = False  # every site of the account, not one pinned site
+    default_site: str | None = None
     _upstream: Upstream | None = None
+    _directory: SiteDirectory | None = None
 
     def wix(self) -> Upstream:
         if self._upstream is None:
@@ -100,6 +115,20 @@ class AppState:
                 raise ToolError(self.problem or "The server has no Wix connection.")
             self._upstream = self.connect(self.tasks)
         return self._upstream
+
+    def directory(self) -> SiteDirectory:
+        if self._directory is None:
+            from .sites import SiteDirectory
+
+            self._directory = SiteDirectory(self.wix(), default=self.default_site)
+        return self._directory
+
+    async def site(self, given: str | None) -> Site | None:
+        """The site a call is for: None when pinned to WIX_SITE_ID."""
+        return await self.directory().resolve(given) if self.account else None
+
+    def site_names(self) -> dict[str, str]:
+        return self._directory.names() if self._directory is not None else {}
 
     def stalled(self) -> bool:
         return self._upstream is not None and self._upstream.stalled()
@@ -142,13 +171,14 @@ DESTRUCTIVE = ToolAnnotations(
 
 
 async def get_data_movement_job(
-    job_id: JobId, ctx: Context[AppState]
+    job_id: JobId, ctx: Context[AppState], site: SiteArg = None
 ) -> Annotated[CallToolResult, JobResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
     with wix_errors():
-        raw = await state.wix().get_job(job_id)
-    result = job_result(raw, demo=state.demo)
+        where = await state.site(site)
+        raw = await state.wix().get_job(job_id, site=where and where.id)
+    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
     return tool_result(result.summary, result, raw)
 
 
@@ -170,15 +200,22 @@ async def list_data_movement_jobs(
     ] = None,
     limit: Annotated[int, Field(description="Jobs per page.", ge=1, le=50)] = 10,
     cursor: Cursor = None,
+    site: SiteArg = None,
 ) -> Annotated[CallToolResult, JobListResult]:
     state = ctx.request_context.lifespan_context
     wix = state.wix()
     statuses = checked_statuses(status)
     needle = (name_contains or "").strip() or None
     with wix_errors():
+        where = await state.site(site)
         page = await wix.call(
             lambda: find_jobs(
-                wix.client, statuses=statuses, name_contains=needle, limit=limit, cursor=cursor
+                wix.client,
+                statuses=statuses,
+                name_contains=needle,
+                limit=limit,
+                cursor=cursor,
+                site=where and where.id,
             )
         )
     now = datetime.now(UTC)
@@ -201,13 +238,19 @@ async def list_data_movement_job_logs(
     ctx: Context[AppState],
     limit: Annotated[int, Field(description="Logs per page.", ge=1, le=100)] = 50,
     cursor: Cursor = None,
+    site: SiteArg = None,
 ) -> Annotated[CallToolResult, LogsResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
     wix = state.wix()
     with wix_errors():
         wix_cursor = logs_position(job_id, cursor) if cursor else None
-        body = await wix.call(lambda: wix.client.list_logs(job_id, limit=limit, cursor=wix_cursor))
+        where = await state.site(site)
+        body = await wix.call(
+            lambda: wix.client.list_logs(
+                job_id, limit=limit, cursor=wix_cursor, site=where and where.id
+            )
+        )
         following = paging_cursor(body)
         next_cursor = encode_cursor("logs", [job_id, following]) if following else None
     raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
@@ -229,13 +272,17 @@ async def wait_for_data_movement_job(
     timeout_seconds: Annotated[
         float, Field(description="How long to wait, in seconds (at most 600).", ge=1, le=600)
     ] = 50,
+    site: SiteArg = None,
 ) -> Annotated[CallToolResult, WaitResult]:
     state = ctx.request_context.lifespan_context
     started = time.monotonic()
+    job_id = checked_job_id(job_id)
+    with wix_errors():
+        where = await state.site(site)
     raw = await follow_job(
-        state.wix(), checked_job_id(job_id), ctx, deadline=started + timeout_seconds
+        state.wix(), job_id, ctx, deadline=started + timeout_seconds, site=where and where.id
     )
-    result = job_result(raw, demo=state.demo)
+    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
     waited = round(time.monotonic() - started, 1)
     if not result.finished:
         result.summary += (
@@ -249,29 +296,104 @@ async def wait_for_data_movement_job(
 
 
 async def terminate_data_movement_job(
-    job_id: JobId, ctx: Context[AppState]
+    job_id: JobId, ctx: Context[AppState], site: SiteArg = None
 ) -> Annotated[CallToolResult, JobResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
     wix = state.wix()
     with wix_errors():
-        current, _ = parse_job(await wix.call(lambda: wix.client.get_job(job_id)))
+        where = await state.site(site)
+        site_id = where and where.id
+        current, _ = parse_job(await wix.call(lambda: wix.client.get_job(job_id, site=site_id)))
         if is_finished(current):
             raise ToolError(
                 f"Job {job_id} has already finished ({current.status}); there is "
                 "nothing to terminate."
             )
-        raw = await wix.call(lambda: wix.client.terminate_job(job_id))
-    result = job_result(raw, demo=state.demo)
+        raw = await wix.call(lambda: wix.client.terminate_job(job_id, site=site_id))
+    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
     return tool_result(result.summary, result, raw)
 
 
+class SiteListResult(OutputModel):
+    summary: str = Field(description="One line per site: name, id, URL.")
+    sites: list[dict[str, Any]] = Field(description="Each site's id, name and URL.")
+    next_cursor: str | None = Field(description="Pass as cursor for more sites; null at the end.")
+
+
+class AcrossSitesResult(OutputModel):
+    summary: str = Field(description="Which sites had matching jobs, with a line per job.")
+    sites: list[dict[str, Any]] = Field(
+        description="Per site: id, name, jobs (as Wix sent them), and error when unreadable."
+    )
+
+
+async def list_wix_sites(
+    ctx: Context[AppState],
+    name_contains: Annotated[
+        str | None, Field(description="Text in the site's name, any case.", max_length=200)
+    ] = None,
+    limit: Annotated[int, Field(description="Sites per page.", ge=1, le=100)] = 25,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, SiteListResult]:
+    state = ctx.request_context.lifespan_context
+    with wix_errors():
+        sites = await state.directory().sites()
+        start = int(decode_cursor("sites", cursor, hint="list_wix_sites")[0]) if cursor else 0
+    needle = (name_contains or "").strip().casefold()
+    matching = [site for site in sites if needle in (site.name or "").casefold()]
+    page = matching[start : start + limit]
+    more = start + limit < len(matching)
+    next_cursor = encode_cursor("sites", [start + limit]) if more else None
+    lines = [f"- {site.line()}" for site in page] or ["No sites match."]
+    head = f"{len(matching)} of the {len(sites)} sites this key covers"
+    summary = _demo(f"{head}{' match' if needle else ''}:\n" + "\n".join(lines), state.demo)
+    listed = [{"id": site.id, "name": site.name, "url": site.url} for site in page]
+    result = SiteListResult(summary=summary, sites=listed, next_cursor=next_cursor)
+    return tool_result(result.summary, result, next_cursor=next_cursor)
+
+
+async def list_data_movement_jobs_across_sites(
+    ctx: Context[AppState],
+    status: Annotated[
+        str | list[str] | None,
+        Field(description="One or a list, e.g. FAILED and PARTIALLY_SUCCESSFUL."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        Field(description="Submitted within this long, e.g. 24h, 7d or 30d.", max_length=10),
+    ] = "7d",
+) -> Annotated[CallToolResult, AcrossSitesResult]:
+    state = ctx.request_context.lifespan_context
+    statuses = checked_statuses(status)
+    with wix_errors():
+        window = parse_since(since) if since else None
+        sites = await state.directory().sites()
+        found = await find_across_sites(state.wix(), sites, statuses=statuses, since=window)
+    summary = summarize_across_sites(found, statuses=statuses, since=since)
+    result = AcrossSitesResult(
+        summary=_demo(summary, state.demo), sites=[site.as_dict() for site in found]
+    )
+    return tool_result(result.summary, result)
+
+
 async def job_resource(job_id: str, ctx: Context) -> str:
-    state = cast(AppState, ctx.request_context.lifespan_context)
+    return await _job_json(cast(AppState, ctx.request_context.lifespan_context), job_id, None)
+
+
+async def site_job_resource(site: str, job_id: str, ctx: Context) -> str:
+    return await _job_json(cast(AppState, ctx.request_context.lifespan_context), job_id, site)
+
+
+async def _job_json(state: AppState, job_id: str, site: str | None) -> str:
     if problem := job_id_problem(job_id):
         raise MCPError(code=INVALID_PARAMS, message=problem)
     try:
-        raw = await state.wix().get_job(job_id.strip().lower())
+        where = await state.site(site)
+    except WixApiError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+    try:
+        raw = await state.wix().get_job(job_id.strip().lower(), site=where and where.id)
     except (WixApiError, ToolError) as exc:
         missing = isinstance(exc, WixApiError) and exc.status == 404
         code = RESOURCE_NOT_FOUND if missing else INTERNAL_ERROR
@@ -287,6 +409,23 @@ class ToolSpec:
     annotations: ToolAnnotations
 
 
+SITE_TOOLS = (
+    ToolSpec(
+        list_wix_sites,
+        "List the sites of the Wix account",
+        "The sites this account-level key covers, one line each (name, id, URL), to find the "
+        "site the user means; job tools take its name or id as site.",
+        READ_ONLY,
+    ),
+    ToolSpec(
+        list_data_movement_jobs_across_sites,
+        "Find data movement jobs across all sites",
+        "Search every site the key covers in one call, by status and how recently jobs were "
+        "submitted (e.g. failed or partly successful imports in the last 7 days): which sites "
+        "had such jobs, a line per job, and which sites the key cannot read.",
+        READ_ONLY,
+    ),
+)
 READ_TOOLS = (
     ToolSpec(
         get_data_movement_job,
@@ -330,6 +469,23 @@ TERMINATE = ToolSpec(
 )
 
 
+def without_site(
+    fn: Callable[..., Awaitable[CallToolResult]],
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """The tool as a pinned server offers it: the same, without its `site` argument."""
+    signature = inspect.signature(fn, eval_str=True)
+    if "site" not in signature.parameters:
+        return fn
+
+    @functools.wraps(fn)
+    async def pinned(*args: Any, **kwargs: Any) -> CallToolResult:
+        return await fn(*args, **kwargs)
+
+    kept = [p for p in signature.parameters.values() if p.name != "site"]
+    pinned.__signature__ = signature.replace(parameters=kept)  # pyright: ignore[reportAttributeAccessIssue]
+    return pinned
+
+
 def checked_job_id(job_id: str) -> str:
     """Refuse anything but a GUID before it can reach a URL path."""
     if problem := job_id_problem(job_id):
@@ -366,9 +522,19 @@ def wix_errors() -> Generator[None]:
         raise ToolError(str(exc)) from None
 
 
-def job_result(raw: dict[str, Any], *, demo: bool) -> JobResult:
+def job_result(
+    raw: dict[str, Any],
+    *,
+    demo: bool,
+    site: Site | None = None,
+    names: Mapping[str, str] | None = None,
+) -> JobResult:
     job, ignored = parse_job(raw)
-    summary = summarize_job(job, now=datetime.now(UTC), ignored_fields=ignored)
+    summary = summarize_job(
+        job, now=datetime.now(UTC), ignored_fields=ignored, site_names=names or {}
+    )
+    if site is not None:
+        summary = f"On site {site.label()}: {summary}"
     return JobResult(
         summary=_demo(summary, demo),
         status=job.status,
@@ -379,7 +545,12 @@ def job_result(raw: dict[str, Any], *, demo: bool) -> JobResult:
 
 
 async def follow_job(
-    wix: Upstream, job_id: str, ctx: Context[AppState], *, deadline: float
+    wix: Upstream,
+    job_id: str,
+    ctx: Context[AppState],
+    *,
+    deadline: float,
+    site: str | None = None,
 ) -> dict[str, Any]:
     """Answers from the job's shared poll loop until it finishes or the deadline, reporting
     progress whenever it moves. The latest answer is returned, or an error if there was none."""
@@ -393,7 +564,7 @@ async def follow_job(
             await ctx.report_progress(progress, 100, progress_phrase(job))
 
     with wix_errors():
-        latest = await wix.follow(job_id, deadline=deadline, on_answer=report)
+        latest = await wix.follow(job_id, site=site, deadline=deadline, on_answer=report)
     if latest is None:
         raise ToolError(
             f"Wix did not answer about job {job_id} while waiting. Wix may be slow right now: "

@@ -113,31 +113,36 @@ class Upstream:
         self._tasks.start_soon(self._run, request, outcome)
         return await outcome.wait()
 
-    async def get_job(self, job_id: str, *, fresh: bool = False) -> dict[str, Any]:
+    async def get_job(
+        self, job_id: str, *, site: str | None = None, fresh: bool = False
+    ) -> dict[str, Any]:
         """The job, shared with every concurrent caller and (unless `fresh`) for a moment
         after."""
-        if not fresh and (cached := await self._cache.get(job_id)) is not None:
+        key = f"{site or ''}:{job_id}"
+        if not fresh and (cached := await self._cache.get(key)) is not None:
             return cached
-        flight = self._flights.get(job_id)
+        flight = self._flights.get(key)
         if flight is None:
-            flight = self._flights[job_id] = _Outcome()
-            self._tasks.start_soon(self._fetch_job, job_id, flight)
+            flight = self._flights[key] = _Outcome()
+            self._tasks.start_soon(self._fetch_job, key, job_id, site, flight)
         return await flight.wait()
 
     async def follow(
         self,
         job_id: str,
         *,
+        site: str | None = None,
         deadline: float,
         on_answer: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> dict[str, Any] | None:
         """Answers about the job until it finishes or the deadline passes; the last one seen.
 
         Joins the job's poll loop, starting one if there is none."""
-        watch = self._watches.get(job_id)
+        key = f"{site or ''}:{job_id}"
+        watch = self._watches.get(key)
         if watch is None or watch.ended:
-            watch = self._watches[job_id] = _Watch()
-            self._tasks.start_soon(self._poll, job_id, watch)
+            watch = self._watches[key] = _Watch()
+            self._tasks.start_soon(self._poll, key, job_id, site, watch)
         watch.subscribers += 1
         seen = 0
         try:
@@ -189,20 +194,22 @@ class Upstream:
             self._slots.release()
             outcome.done.set()
 
-    async def _fetch_job(self, job_id: str, flight: _Outcome[dict[str, Any]]) -> None:
+    async def _fetch_job(
+        self, key: str, job_id: str, site: str | None, flight: _Outcome[dict[str, Any]]
+    ) -> None:
         try:
-            await self._run(lambda: self.client.get_job(job_id), flight)
+            await self._run(lambda: self.client.get_job(job_id, site=site), flight)
             if flight.error is None and flight.value is not None:
-                await self._cache.put(job_id, flight.value)
+                await self._cache.put(key, flight.value)
         finally:
-            del self._flights[job_id]
+            del self._flights[key]
 
-    async def _poll(self, job_id: str, watch: _Watch) -> None:
+    async def _poll(self, key: str, job_id: str, site: str | None, watch: _Watch) -> None:
         delays = chain(self._poll_delays, repeat(self._poll_delays[-1]))
         try:
             while watch.subscribers or watch.version == 0:
                 try:
-                    watch.latest = await self.get_job(job_id, fresh=True)
+                    watch.latest = await self.get_job(job_id, site=site, fresh=True)
                 except BudgetExhausted as exc:
                     # Waiting is no reason to fail: poll again once the budget has room.
                     await anyio.sleep(max(next(delays), min(exc.retry_in, BUDGET_BACKOFF_MAX)))
@@ -218,8 +225,8 @@ class Upstream:
         finally:
             watch.ended = True
             watch.publish()
-            if self._watches.get(job_id) is watch:
-                del self._watches[job_id]
+            if self._watches.get(key) is watch:
+                del self._watches[key]
 
     async def _slowdown(self) -> float:
         """Poll less often as the rate budget runs short, so waits never use it all."""

@@ -54,12 +54,12 @@ def invalid(field: str, description: str) -> WixError:
 
 
 def create_app(state: EmulatorState) -> Starlette:
-    def wix(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def wix(handler: Handler, *, account: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             state.count(handler.__name__)
             job_id = request.path_params.get("job_id")
             try:
-                site_id = _authenticate(request, state)
+                site_id = _authenticate(request, state, account=account)
                 fault = state.take_fault(job_id)
                 response = await _apply(fault) if fault else None
                 if response is None:
@@ -79,6 +79,7 @@ def create_app(state: EmulatorState) -> Starlette:
         Route(f"{PREFIX}/jobs/{{job_id}}", wix(get_job), methods=["GET"]),
         Route(f"{PREFIX}/jobs/{{job_id}}/logs", wix(list_logs), methods=["GET"]),
         Route(f"{PREFIX}/jobs/{{job_id}}/terminate", wix(terminate_job), methods=["POST"]),
+        Route("/site-list/v2/sites/query", wix(query_sites, account=True), methods=["POST"]),
         Route("/_emulator/faults", _control(state, _add_fault), methods=["POST"]),
         Route("/_emulator/faults", _control(state, _clear_faults), methods=["DELETE"]),
         Route("/_emulator/stats", _control(state, _stats), methods=["GET"]),
@@ -87,16 +88,28 @@ def create_app(state: EmulatorState) -> Starlette:
     return Starlette(routes=routes)
 
 
-def _authenticate(request: Request, state: EmulatorState) -> str:
+def _authenticate(request: Request, state: EmulatorState, *, account: bool = False) -> str:
+    """The site (or, for an account-level call, the account) the request is for."""
     key = request.headers.get("authorization", "")
     if not key:
         raise WixError(401, "Missing authorization header", "UNAUTHENTICATED")
     if key not in state.api_keys:
         raise WixError(401, "Invalid or expired token", "UNAUTHENTICATED")
-    site_id = request.headers.get("wix-site-id", "")
+    site_id = request.headers.get("wix-site-id", "").lower()
+    account_id = request.headers.get("wix-account-id", "").lower()
+    if site_id and account_id:
+        raise WixError(400, "Send wix-site-id or wix-account-id, not both", "AMBIGUOUS_IDENTITY")
+    if account:
+        if not account_id:
+            raise WixError(428, "wix-account-id header is required", "MISSING_ACCOUNT_ID")
+        if account_id != state.account_id:
+            raise WixError(403, "The API key does not belong to this account", "FORBIDDEN")
+        return account_id
     if not site_id:
         raise WixError(428, "wix-site-id header is required", "MISSING_METASITE_ID")
-    return site_id.lower()
+    if site_id in state.uncovered:
+        raise WixError(403, "The API key does not have access to this site", "FORBIDDEN")
+    return site_id
 
 
 async def _apply(fault: Fault) -> Response | None:
@@ -203,6 +216,23 @@ async def query_jobs(request: Request, state: EmulatorState, site_id: str) -> Re
     page = _page("jobs", jobs, offset, limit)
     if page["pagingMetadata"]["hasNext"]:
         page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor(query, offset + limit)
+    return JSONResponse(page)
+
+
+async def query_sites(request: Request, state: EmulatorState, _: str) -> Response:
+    """Query Sites: the account's sites, by cursor, at most 100 a page."""
+    query = _object((await _json_body(request)).get("query"))
+    paging = _object(query.get("cursorPaging"))
+    limit = _limit(paging.get("limit"), default=50)
+    offset = 0
+    if paging.get("cursor"):
+        remembered = state.cursors.get(str(paging["cursor"]))
+        if remembered is None:
+            raise invalid("query.cursorPaging.cursor", "unknown or expired cursor")
+        offset = remembered[1]
+    page = _page("sites", state.sites, offset, limit)
+    if page["pagingMetadata"]["hasNext"]:
+        page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor({}, offset + limit)
     return JSONResponse(page)
 
 

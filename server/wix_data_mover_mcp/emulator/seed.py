@@ -1,4 +1,5 @@
-"""Demo data that looks like real use of the Data Mover on one small business site."""
+"""Demo data that looks like real use of the Data Mover: a small agency's account, its main
+demo site with jobs of every kind, and client sites with a few jobs of their own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ DEMO_API_KEY = "IST.demo-key-for-the-built-in-emulator"
 DEMO_SITE_ID = "d3e0a5c1-7b2f-4c8e-9a61-5f4b3c2d1e00"
 STAGING_SITE_ID = "a7c4e2f0-3d1b-4e9a-8c57-6b5a4d3c2e11"
 OTHER_ACCOUNT_SITE_ID = "b8d5f3a1-4e2c-4fab-9d68-7c6b5e4d3f22"
+DEMO_ACCOUNT_ID = "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"
+SKI_SITE_ID = "e1f7b5c3-6a4e-4b1c-9f8a-9e8d7a6f5b44"
+DENTAL_SITE_ID = "f2a8c6d4-7b5f-4c2d-8a9b-af9e8b7a6c55"
+HIDDEN_SITE_ID = "03b9d7e5-8c6a-4d3e-9bac-b0af9c8b7d66"  # in the account, not covered by the key
+SKI_IMPORT_FAILED = "33333333-0000-4000-8000-000000000001"
+DENTAL_EXPORT = "33333333-0000-4000-8000-000000000002"
+SITES = [
+    (DEMO_SITE_ID, "Riverside Bakery", "https://www.riverside-bakery.example"),
+    (STAGING_SITE_ID, "Riverside Bakery (staging)", "https://staging.riverside-bakery.example"),
+    (SKI_SITE_ID, "Nordic Ski School", "https://www.nordic-ski.example"),
+    (DENTAL_SITE_ID, "Harbor Dental", "https://www.harbor-dental.example"),
+    (HIDDEN_SITE_ID, "Lakeview Hotel", "https://www.lakeview-hotel.example"),
+]
 
 PRODUCTS_IMPORT = "11111111-0000-4000-8000-000000000001"
 BLOG_IMPORT_FAILED = "11111111-0000-4000-8000-000000000002"
@@ -244,5 +258,40 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
             running=10,
         ),
     ]
+    jobs += [
+        JobTimeline(
+            SKI_SITE_ID,
+            {
+                "id": SKI_IMPORT_FAILED,
+                "name": "Lessons import",
+                "source": _csv("f-lessons"),
+                "destination": _collection("Lessons"),
+            },
+            submitted_at=now - 2 * 24 * HOUR,
+            running=20,
+            outcome="FAILED",
+            fails_at=0.0,
+            error={"code": "WDH0003", "description": "Row 1: the header has an empty column."},
+        ),
+        JobTimeline(
+            DENTAL_SITE_ID,
+            {
+                "id": DENTAL_EXPORT,
+                "name": "Patients export",
+                "source": _collection("Patients"),
+                "destination": {"file": {"format": "CSV", "fileName": "patients.csv"}},
+            },
+            submitted_at=now - 3 * 24 * HOUR,
+            running=40,
+            items=310,
+            export_url=f"{base_url}/_emulator/files/{DENTAL_EXPORT}/patients.csv",
+        ),
+    ]
     for job in jobs:
         state.add_job(job)
+    state.account_id = DEMO_ACCOUNT_ID
+    state.sites = [
+        {"id": site, "displayName": name, "viewUrl": url, "published": True}
+        for site, name, url in SITES
+    ]
+    state.uncovered = {HIDDEN_SITE_ID}

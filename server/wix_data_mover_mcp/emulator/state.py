@@ -154,6 +154,10 @@ class EmulatorState:
         default_factory=dict[str, tuple[dict[str, Any], int]]
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The account and its sites (Query Sites), and the sites the keys do not cover (403).
+    account_id: str = ""
+    sites: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    uncovered: set[str] = field(default_factory=set[str])
 
     def now(self) -> float:
         return time.time()

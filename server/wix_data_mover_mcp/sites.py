@@ -1,0 +1,126 @@
+"""The sites of the account (account mode): the list, kept briefly, and `site` as a person names
+it (an id, or a display name in any case) resolved to one site, with the candidates on a miss.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from .config import is_guid
+from .errors import WixApiError
+from .models import paging_cursor
+from .text import clean, plain_url, quote
+
+if TYPE_CHECKING:
+    from .client import WixDataMoverClient
+    from .upstream import Upstream
+
+MAX_SITES = 1000  # Query Sites returns at most this many
+SITES_PAGE = 100
+SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str | None = None
+    url: str | None = None
+
+    def label(self) -> str:
+        """'"Harbor Dental" (f2a8…)' or the bare id when the name is not known."""
+        return f"{quote(self.name, 80)} ({self.id})" if self.name else self.id
+
+    def line(self) -> str:
+        url = f" · {plain_url(self.url)}" if self.url else ""
+        return f"{quote(self.name or '(no name)', 80)} · {self.id}{url}"
+
+
+def site_from(raw: dict[str, Any]) -> Site | None:
+    ident = raw.get("id")
+    if not isinstance(ident, str) or not is_guid(ident):
+        return None
+    name, url = raw.get("displayName") or raw.get("name"), raw.get("viewUrl")
+    return Site(
+        ident.lower(),
+        clean(name, 120) if isinstance(name, str) and name.strip() else None,
+        url if isinstance(url, str) and url else None,
+    )
+
+
+class SiteDirectory:
+    """The account's sites, fetched on first need and kept for `ttl` seconds."""
+
+    def __init__(self, upstream: Upstream, *, default: str | None, ttl: float = 60.0) -> None:
+        self._upstream = upstream
+        self._default = default
+        self._ttl = ttl
+        self._sites: list[Site] = []
+        self._fetched = -ttl
+
+    async def sites(self) -> list[Site]:
+        if time.monotonic() - self._fetched >= self._ttl:
+            self._sites = await self._upstream.call(self._fetch_all)
+            self._fetched = time.monotonic()
+        return self._sites
+
+    def names(self) -> dict[str, str]:
+        """Display names of the sites known so far, by id (no request)."""
+        return {site.id: site.name for site in self._sites if site.name}
+
+    async def resolve(self, given: str | None) -> Site:
+        """The one site `given` names, the default site when it is None; otherwise a
+        WixApiError that lists the candidates and says to pass `site`."""
+        text = (given or "").strip()
+        if not text:
+            if self._default:
+                return await self._known(self._default)
+            sites = await self.sites()
+            raise WixApiError(
+                f"Which site? This key covers {len(sites)} site{'s' * (len(sites) != 1)}: "
+                f"{_listed(sites)}. Pass site as one of these names or ids."
+            )
+        if is_guid(text):
+            return await self._known(text.lower())
+        sites = await self.sites()
+        exact = [site for site in sites if (site.name or "").casefold() == text.casefold()]
+        if len(exact) == 1:
+            return exact[0]
+        if exact:
+            raise WixApiError(
+                f"{quote(text, 80)} names {len(exact)} sites: {_listed(exact)}. Pass the id."
+            )
+        near = [site for site in sites if text.casefold() in (site.name or "").casefold()]
+        hint = f"Did you mean {_listed(near)}?" if near else f"The sites are {_listed(sites)}."
+        raise WixApiError(f"No site is named {quote(text, 80)}. {hint} Pass site as a name or id.")
+
+    async def _known(self, site_id: str) -> Site:
+        """The site with its name when the account lists it; the id alone otherwise."""
+        try:
+            sites = await self.sites()
+        except WixApiError:
+            return Site(site_id)
+        return next((site for site in sites if site.id == site_id), Site(site_id))
+
+    async def _fetch_all(self) -> list[Site]:
+        return await fetch_sites(self._upstream.client)
+
+
+async def fetch_sites(client: WixDataMoverClient) -> list[Site]:
+    """Every site of the account, page by page, up to Query Sites' 1,000."""
+    found: list[Site] = []
+    cursor: str | None = None
+    while len(found) < MAX_SITES:
+        body = await client.query_sites(limit=SITES_PAGE, cursor=cursor)
+        raws = [cast(dict[str, Any], raw) for raw in body["sites"] if isinstance(raw, dict)]
+        found += [site for raw in raws if (site := site_from(raw))]
+        cursor = paging_cursor(body)
+        if cursor is None:
+            break
+    return found[:MAX_SITES]
+
+
+def _listed(sites: list[Site]) -> str:
+    shown = ", ".join(site.label() for site in sites[:SHOWN])
+    return shown + (f" and {len(sites) - SHOWN} more" if len(sites) > SHOWN else "")
