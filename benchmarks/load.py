@@ -305,6 +305,47 @@ async def many_jobs(emulator: Emulator) -> list[Row]:
     ]
 
 
+async def fan_out(plan: Plan) -> list[Row]:
+    """One search across 100 sites of an account, in process, against its own emulator."""
+    from mcp import Client
+
+    from wix_data_mover_mcp.app import build_server
+    from wix_data_mover_mcp.demo import demo_settings
+
+    account = "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"
+    with Emulator(seeded=False) as own:
+        own.state.account_id = account
+        for n in range(100):
+            site = f"88888888-0000-4000-8000-{n:012x}"
+            own.state.sites.append({"id": site, "displayName": f"Client {n:03}"})
+            own.state.add_job(
+                JobTimeline(
+                    site,
+                    {"id": f"99999999-0000-4000-8000-{n:012x}", "source": {}, "destination": {}},
+                    submitted_at=own.state.now() - 3600,
+                    running=10,
+                    outcome="FAILED" if n % 10 == 0 else "COMPLETED",
+                )
+            )
+        settings = demo_settings(own.url, account_id=account, site_id=None)
+        async with Client(build_server(settings)) as client:
+            started = time.perf_counter()
+            result = await client.call_tool(
+                "list_data_movement_jobs_across_sites", {"status": "FAILED"}
+            )
+            elapsed = time.perf_counter() - started
+        requests = sum(own.state.requests.values())
+    ok = not result.is_error and requests == 101
+    return [
+        Row(
+            "search across 100 sites of an account (one call)",
+            f"{elapsed:.2f} s; {requests} requests to Wix (1 Query Sites + 100 job queries)",
+            "one request per site, within the 150/min budget",
+            ok and requests <= 150,
+        )
+    ]
+
+
 async def idle_connections(emulator: Emulator) -> list[Row]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
@@ -355,6 +396,7 @@ async def main(plan: Plan) -> int:
         rows += await shared_budget(emulator, plan)
         rows += await many_jobs(emulator)
         rows += await idle_connections(emulator)
+    rows += await fan_out(plan)
     print(f"Measured {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores.\n")
     print(table(rows))
     return 0 if all(row.ok is not False for row in rows) else 1

@@ -184,3 +184,25 @@ async def test_fan_out_over_a_hundred_sites_reads_each_once():
     assert texts(result)[0].startswith("10 of 100 sites had FAILED jobs")
     assert own.state.requests["query_sites"] == 1
     assert own.state.requests["query_jobs"] == 100
+
+
+async def test_the_site_list_says_which_sites_the_key_cannot_read_once_known(emulator):
+    async with Client(account(emulator)) as client:
+        await client.call_tool("list_data_movement_jobs_across_sites", {})
+        result = await client.call_tool("list_wix_sites", {"name_contains": "lakeview"})
+    assert texts(result)[0].endswith("· the key cannot read its jobs (403)")
+
+
+async def test_tools_list_sizes_in_each_mode(emulator):
+    sizes = {}
+    for mode, server in (
+        ("pinned", build_server(settings_for(emulator))),
+        ("account", account(emulator)),
+    ):
+        async with Client(server) as client:
+            tools = (await client.list_tools()).tools
+        sizes[mode] = len(
+            json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools])
+        )
+    assert sizes["pinned"] <= 8192
+    assert sizes["account"] <= 12 * 1024

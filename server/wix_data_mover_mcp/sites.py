@@ -58,6 +58,7 @@ class SiteDirectory:
         self._ttl = ttl
         self._sites: list[Site] = []
         self._fetched = -ttl
+        self.unreadable: set[str] = set()  # sites whose jobs answered 403, as far as known
 
     async def sites(self) -> list[Site]:
         if time.monotonic() - self._fetched >= self._ttl:

@@ -345,10 +345,23 @@ async def list_wix_sites(
     page = matching[start : start + limit]
     more = start + limit < len(matching)
     next_cursor = encode_cursor("sites", [start + limit]) if more else None
-    lines = [f"- {site.line()}" for site in page] or ["No sites match."]
+    unreadable = state.directory().unreadable
+    lines = [
+        f"- {site.line()}"
+        + (" · the key cannot read its jobs (403)" if site.id in unreadable else "")
+        for site in page
+    ] or ["No sites match."]
     head = f"{len(matching)} of the {len(sites)} sites this key covers"
     summary = _demo(f"{head}{' match' if needle else ''}:\n" + "\n".join(lines), state.demo)
-    listed = [{"id": site.id, "name": site.name, "url": site.url} for site in page]
+    listed = [
+        {
+            "id": site.id,
+            "name": site.name,
+            "url": site.url,
+            "jobs_readable": site.id not in unreadable,
+        }
+        for site in page
+    ]
     result = SiteListResult(summary=summary, sites=listed, next_cursor=next_cursor)
     return tool_result(result.summary, result, next_cursor=next_cursor)
 
@@ -370,6 +383,9 @@ async def list_data_movement_jobs_across_sites(
         window = parse_since(since) if since else None
         sites = await state.directory().sites()
         found = await find_across_sites(state.wix(), sites, statuses=statuses, since=window)
+    state.directory().unreadable |= {
+        entry.site.id for entry in found if entry.error and entry.error.status == 403
+    }
     summary = summarize_across_sites(found, statuses=statuses, since=since)
     result = AcrossSitesResult(
         summary=_demo(summary, state.demo), sites=[site.as_dict() for site in found]
