@@ -71,12 +71,10 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 def emulator_env(emulator: Emulator) -> dict[str, str]:
-    """Every tool on (terminate too), so tools/list is measured at its largest."""
+    """The server as most people run it: pinned to one site, read-only. (With writes allowed
+    and in account mode tools/list is larger; tests/test_sites.py reports each mode's size.)"""
     return base_env(
-        WIX_API_KEY=DEMO_API_KEY,
-        WIX_SITE_ID=DEMO_SITE_ID,
-        WIX_API_BASE_URL=emulator.url,
-        WIX_ALLOW_TERMINATE="true",
+        WIX_API_KEY=DEMO_API_KEY, WIX_SITE_ID=DEMO_SITE_ID, WIX_API_BASE_URL=emulator.url
     )
 
 

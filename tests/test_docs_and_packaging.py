@@ -21,7 +21,7 @@ ROOT = Path(__file__).parents[1]
 async def test_the_readme_lists_exactly_the_tools_and_prompts_the_server_offers():
     readme = (ROOT / "README.md").read_text()
     account = "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"  # account mode offers every tool
-    settings = Settings.model_validate({"allow_terminate": True, "account_id": account})
+    settings = Settings.model_validate({"allow_writes": True, "account_id": account})
     async with Client(build_server(settings)) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}

@@ -39,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _Parser(argparse.ArgumentParser):
     """Every mistake on the command line is one line with what to do, never a usage dump."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: "--all" must never read as a prefix of "--allow-writes".
+        super().__init__(*args, **kwargs, allow_abbrev=False)
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: {message}; see '{self.prog} --help'.\n")
         raise SystemExit(2)
@@ -85,6 +89,14 @@ COMMANDS_HELP = {
     "logs": (
         "why a job's items were rejected, grouped by error code",
         "wix-data-mover-mcp logs 0a3c5f2e-… --export rejected.csv",
+    ),
+    "schedules": (
+        "the site's scheduled data syncs: cadence, last and next run, latest job",
+        "wix-data-mover-mcp schedules",
+    ),
+    "retry": (
+        "submit a finished job again (asks first on a terminal)",
+        "wix-data-mover-mcp retry 0a3c5f2e-… --skip-existing",
     ),
     "watch": (
         "follow a job to its end with a progress bar",
@@ -195,6 +207,21 @@ def _parser() -> argparse.ArgumentParser:
     _add_paging(logs)
     _add_json(logs)
 
+    schedules = command("schedules", _command("schedules"))
+    _add_site(schedules)
+    _add_json(schedules)
+
+    retry = command("retry", _command("retry"))
+    retry.add_argument("job_id", help="the finished job's id, a GUID")
+    retry.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave items already in the destination collection alone",
+    )
+    retry.add_argument("--yes", action="store_true", help="do not ask first")
+    _add_site(retry)
+    _add_json(retry)
+
     watch = command("watch", _command("watch"))
     watch.add_argument("job_id", help="the job's id, a GUID")
     _add_site(watch)
@@ -245,6 +272,12 @@ def _add_allow_terminate(parser: argparse.ArgumentParser, *, default: Any) -> No
         default=default,
         help="offer terminate_data_movement_job",
     )
+    parser.add_argument(
+        "--allow-writes",
+        action="store_true",
+        default=default,
+        help="offer the tools that write: retry_data_movement_job and terminate",
+    )
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -269,10 +302,11 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     with _settings_source(args) as settings:
-        if isinstance(settings, Exception) or not args.allow_terminate:
+        if isinstance(settings, Exception):
             server_settings = settings
         else:
-            server_settings = settings.model_copy(update={"allow_terminate": True})
+            allowed = {"allow_terminate": args.allow_terminate, "allow_writes": args.allow_writes}
+            server_settings = settings.model_copy(update={k: True for k, v in allowed.items() if v})
         server = build_server(server_settings, demo=args.demo)
         if args.transport == "http":
             from .http_transport import serve_http

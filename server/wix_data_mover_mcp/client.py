@@ -122,6 +122,26 @@ class WixDataMoverClient:
         _list_field(body, "jobs")
         return body
 
+    async def submit_job(self, job: dict[str, Any], *, site: str | None = None) -> dict[str, Any]:
+        """Submit Job. Not retried once sent: a second try could start a second job."""
+        body = await self._request(
+            "POST", "/data-mover/v1/jobs", json=job, idempotent=False, site=site
+        )
+        return _object_field(body, "job")
+
+    async def list_schedules(self, *, site: str | None = None) -> list[dict[str, Any]]:
+        """The site's scheduled data syncs, each with its next run."""
+        body = await self._request(
+            "GET",
+            "/data-move-scheduler/v1/scheduled-data-workflows",
+            params={"fields": "NEXT_SCHEDULE_EXECUTION"},
+            site=site,
+        )
+        _list_field(body, "scheduledDataWorkflows")
+        return [
+            cast(dict[str, Any], s) for s in body["scheduledDataWorkflows"] if isinstance(s, dict)
+        ]
+
     async def query_sites(self, *, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
         """One page of the account's sites (Query Sites, an account-level call)."""
         paging: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})

@@ -73,6 +73,8 @@ async def _run(name: str, args: argparse.Namespace) -> int:
         assert isinstance(settings, Settings)  # load_settings raises instead
         if name == "doctor":
             return await doctor(settings, [], demo=True)
+        if name == "retry":  # the person asked for it, and confirms below
+            settings = settings.model_copy(update={"allow_writes": True})
         async with Client(build_server(settings, demo=args.demo)) as client:
             try:
                 return await COMMANDS[name](client, args)
@@ -292,7 +294,32 @@ def _rate(first: tuple[float, int] | None, current: int | None, *, bytes_: bool)
     return f"{per_second:,.0f} items/s" if per_second >= 1 else f"{per_second * 60:,.0f} items/min"
 
 
+async def list_schedules(client: Client, args: argparse.Namespace) -> int:
+    result = await _call(client, "list_data_sync_schedules", _site(args))
+    _print(result, as_json=args.json)
+    return 0
+
+
+async def retry(client: Client, args: argparse.Namespace) -> int:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError("this submits a new job: add --yes to do it without asking.")
+        what = "skipping items already there" if args.skip_existing else "as it was"
+        answer = await anyio.to_thread.run_sync(
+            input, f"Submit job {args.job_id} again, {what}? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing submitted.")
+            return 1
+    arguments = {"job_id": args.job_id, "skip_existing": args.skip_existing} | _site(args)
+    result = await _call(client, "retry_data_movement_job", arguments)
+    _print(result, as_json=args.json, args=args)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "schedules": list_schedules,
+    "retry": retry,
     "sites": list_sites,
     "job": show_job,
     "jobs": list_jobs,

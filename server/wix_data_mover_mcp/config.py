@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     )
     api_timeout: float = Field(default=10.0, gt=0, le=120)
     allow_terminate: bool = False
+    allow_writes: bool = False  # retry_data_movement_job (and terminate)
     # Wix allows 200 requests a minute per app instance (the Data Mover API reference's rate
     # limits): stay below it, so one busy team never uses up the site's limit for everyone.
     rate_limit_per_minute: int = Field(default=150, ge=1, le=10_000)
@@ -91,6 +92,7 @@ _HINTS = {
     "api_base_url": "Use a full URL such as https://www.wixapis.com, or unset it.",
     "api_timeout": "Give the seconds per request, a number above 0 and at most 120 (default 10).",
     "allow_terminate": "Use true or false.",
+    "allow_writes": "Use true or false.",
     "rate_limit_per_minute": "Give a whole number of requests a minute, 1 or more (default 150).",
     "job_cache_seconds": "Give the seconds a job's answer is shared, 0 to 60 (default 1).",
     "mcp_redis_url": "Use a URL such as redis://localhost:6379/0, or unset it.",

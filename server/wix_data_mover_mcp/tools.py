@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -30,10 +30,10 @@ from mcp.types import (
 from pydantic import BaseModel, Field
 
 from .arguments import job_id_problem, status_problem
-from .config import GUID_EXAMPLE, GUID_PATTERN
+from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
 from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
-from .finder import find_across_sites, find_jobs, parse_since
+from .finder import NEWEST_FIRST, find_across_sites, find_jobs, parse_since
 from .models import (
     DataMovementJob,
     MovementLog,
@@ -42,6 +42,8 @@ from .models import (
     parse_job,
     parse_leniently,
 )
+from .retry import CannotRetry, retry_request
+from .schedules import schedule_lines, schedule_sentence
 from .summary import (
     FailureGroup,
     group_failures,
@@ -58,6 +60,7 @@ from .summary import (
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
+    from .client import WixDataMoverClient
     from .sites import Site, SiteDirectory
     from .upstream import Upstream
 
@@ -65,6 +68,7 @@ MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
 MAX_STATUSES = 10
+SCHEDULES_KEPT_SECONDS = 60.0
 RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for a resource that does not exist
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
@@ -108,6 +112,9 @@ class AppState:
     default_site: str | None = None
     _upstream: Upstream | None = None
     _directory: SiteDirectory | None = None
+    _schedules: dict[str, tuple[float, list[dict[str, Any]]]] = field(
+        default_factory=dict[str, tuple[float, list[dict[str, Any]]]]
+    )
 
     def wix(self) -> Upstream:
         if self._upstream is None:
@@ -129,6 +136,19 @@ class AppState:
 
     def site_names(self) -> dict[str, str]:
         return self._directory.names() if self._directory is not None else {}
+
+    async def schedule(self, schedule_id: str, site: str | None) -> dict[str, Any] | None:
+        """The sync schedule that started a job, from a list kept a minute; None when it
+        cannot be had (the job's answer does not depend on it)."""
+        kept = self._schedules.get(site or "")
+        if kept is None or time.monotonic() - kept[0] > SCHEDULES_KEPT_SECONDS:
+            wix = self.wix()
+            try:
+                listed = await wix.call(lambda: wix.client.list_schedules(site=site))
+            except WixApiError:
+                return None
+            kept = self._schedules[site or ""] = (time.monotonic(), listed)
+        return next((s for s in kept[1] if s.get("id") == schedule_id), None)
 
     def stalled(self) -> bool:
         return self._upstream is not None and self._upstream.stalled()
@@ -179,6 +199,7 @@ async def get_data_movement_job(
         where = await state.site(site)
         raw = await state.wix().get_job(job_id, site=where and where.id)
     result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
+    await add_schedule(result, state, where and where.id)
     return tool_result(result.summary, result, raw)
 
 
@@ -283,6 +304,7 @@ async def wait_for_data_movement_job(
         state.wix(), job_id, ctx, deadline=started + timeout_seconds, site=where and where.id
     )
     result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
+    await add_schedule(result, state, where and where.id)
     waited = round(time.monotonic() - started, 1)
     if not result.finished:
         result.summary += (
@@ -393,6 +415,108 @@ async def list_data_movement_jobs_across_sites(
     return tool_result(result.summary, result)
 
 
+class RetryResult(JobResult):
+    retried_job_id: str = Field(description="The finished job that was submitted again.")
+    repeated: bool = Field(description="True when this retry had already been submitted.")
+
+
+class SchedulesResult(OutputModel):
+    summary: str = Field(description="One entry per schedule: cadence, last and next run.")
+    schedules: list[dict[str, Any]] = Field(description="The schedules exactly as Wix sent them.")
+
+
+async def retry_data_movement_job(
+    job_id: JobId,
+    ctx: Context[AppState],
+    skip_existing: Annotated[
+        bool,
+        Field(description="Skip items already in the destination collection (SKIP_EXISTING)."),
+    ] = False,
+    site: SiteArg = None,
+) -> Annotated[CallToolResult, RetryResult]:
+    state = ctx.request_context.lifespan_context
+    job_id = checked_job_id(job_id)
+    wix = state.wix()
+    with wix_errors():
+        where = await state.site(site)
+        site_id = where and where.id
+        key = f"{site_id or ''}:{job_id}:{skip_existing}"
+        async with wix.retry_lock(key):
+            earlier = await wix.recent_retries.get(key)
+            if earlier is None:
+                old = await wix.call(lambda: wix.client.get_job(job_id, site=site_id))
+                try:
+                    body, caveats = retry_request(old, skip_existing=skip_existing)
+                except CannotRetry as exc:
+                    raise ToolError(str(exc)) from None
+                raw = await wix.call(lambda: wix.client.submit_job(body, site=site_id))
+                await wix.recent_retries.put(key, {"id": raw.get("id"), "caveats": caveats})
+            else:
+                raw = await wix.call(lambda: wix.client.get_job(str(earlier["id"]), site=site_id))
+                caveats = [str(c) for c in earlier.get("caveats", [])]
+    result = job_result(raw, demo=False, site=where, names=state.site_names())
+    new_id = raw.get("id")
+    head = (
+        f"This retry of job {job_id} was already submitted a moment ago as job {new_id}; "
+        "nothing new was submitted."
+        if earlier
+        else f"Submitted a retry of job {job_id} as job {new_id}."
+    )
+    follow = f" Follow it with wait_for_data_movement_job (job_id {new_id})."
+    summary = _demo(" ".join([head, *caveats, result.summary]) + follow, state.demo)
+    outcome = RetryResult(
+        summary=summary,
+        status=result.status,
+        finished=result.finished,
+        percent_complete=result.percent_complete,
+        job=result.job,
+        retried_job_id=job_id,
+        repeated=earlier is not None,
+    )
+    return tool_result(outcome.summary, outcome, raw)
+
+
+async def list_data_sync_schedules(
+    ctx: Context[AppState], site: SiteArg = None
+) -> Annotated[CallToolResult, SchedulesResult]:
+    state = ctx.request_context.lifespan_context
+    wix = state.wix()
+    with wix_errors():
+        where = await state.site(site)
+        site_id = where and where.id
+        schedules = await wix.call(lambda: wix.client.list_schedules(site=site_id))
+        latest = await wix.call(lambda: latest_runs(wix.client, schedules, site=site_id))
+    now = datetime.now(UTC)
+    lines = [
+        line
+        for schedule in schedules
+        for line in schedule_lines(schedule, latest.get(str(schedule.get("id"))), now=now)
+    ]
+    count = f"{len(schedules)} scheduled data sync{'s' * (len(schedules) != 1)}"
+    summary = count + (":\n" + "\n".join(lines) if lines else ".")
+    if where is not None:
+        summary = f"On site {where.label()}: {summary}"
+    result = SchedulesResult(summary=_demo(summary, state.demo), schedules=schedules)
+    return tool_result(result.summary, result)
+
+
+async def latest_runs(
+    client: WixDataMoverClient, schedules: list[dict[str, Any]], *, site: str | None
+) -> dict[str, dict[str, Any]]:
+    """Each schedule's newest job (jobs carry the scheduleId that started them)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for schedule in schedules[:20]:
+        ident = schedule.get("id")
+        if not isinstance(ident, str) or not is_guid(ident):
+            continue
+        body = await client.query_jobs(
+            filter={"scheduleId": {"$eq": ident}}, sort=NEWEST_FIRST, limit=1, site=site
+        )
+        if body["jobs"]:
+            latest[ident] = body["jobs"][0]
+    return latest
+
+
 async def job_resource(job_id: str, ctx: Context) -> str:
     return await _job_json(cast(AppState, ctx.request_context.lifespan_context), job_id, None)
 
@@ -476,6 +600,22 @@ READ_TOOLS = (
         READ_ONLY,
     ),
 )
+RETRY = ToolSpec(
+    retry_data_movement_job,
+    "Retry a finished Wix data movement job",
+    "Submit a finished (failed or partly successful) job again with the same source and "
+    "destination, named after it, and return the new job to follow with "
+    "wait_for_data_movement_job. Only when the user asks. skip_existing leaves items already in "
+    "the collection alone. A second identical call within 5 minutes returns the first retry.",
+    DESTRUCTIVE,
+)
+SCHEDULES = ToolSpec(
+    list_data_sync_schedules,
+    "List scheduled data syncs",
+    "The site's scheduled data syncs: name, cadence, last and next run, and the latest job "
+    'each started with how it ended. For "did last night\'s sync work, and when is the next?"',
+    READ_ONLY,
+)
 TERMINATE = ToolSpec(
     terminate_data_movement_job,
     "Terminate a Wix data movement job",
@@ -536,6 +676,15 @@ def wix_errors() -> Generator[None]:
         yield
     except WixApiError as exc:
         raise ToolError(str(exc)) from None
+
+
+async def add_schedule(result: JobResult, state: AppState, site: str | None) -> None:
+    """A job that a sync schedule started says which schedule, and when it runs next."""
+    schedule_id = result.job.get("scheduleId")
+    if not isinstance(schedule_id, str) or not is_guid(schedule_id):
+        return
+    if schedule := await state.schedule(schedule_id, site):
+        result.summary += " " + schedule_sentence(schedule)
 
 
 def job_result(

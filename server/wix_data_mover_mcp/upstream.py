@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -94,8 +95,12 @@ class Upstream:
         poll_delays: Sequence[float],
         resources: Sequence[SupportsAclose] = (),
         max_in_flight: int = 20,
+        recent_retries: AnswerCache | None = None,
     ) -> None:
         self.client = client
+        # Retries submitted in the last few minutes, so a repeated call does not submit again.
+        self.recent_retries = recent_retries or cache
+        self._retry_locks: dict[str, anyio.Lock] = {}
         self._resources = resources
         self._tasks = tasks
         self._cache = cache
@@ -169,6 +174,15 @@ class Upstream:
         await self.client.aclose()
         for resource in self._resources:
             await resource.aclose()
+
+    @asynccontextmanager
+    async def retry_lock(self, key: str) -> AsyncGenerator[None]:
+        """One retry of a job at a time in this process, so a repeat finds the first."""
+        lock = self._retry_locks.setdefault(key, anyio.Lock())
+        async with lock:
+            yield
+        if not lock.statistics().tasks_waiting:
+            self._retry_locks.pop(key, None)
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""

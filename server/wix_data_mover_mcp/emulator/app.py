@@ -18,6 +18,7 @@ from ..config import is_guid
 from .state import FINAL, EmulatorState, Fault, JobTimeline
 
 PREFIX = "/data-mover/v1"
+SCHEDULER = "/data-move-scheduler/v1/scheduled-data-workflows"
 MAX_PAGE = 100
 QUERY_FIELDS = {"id", "name", "status", "startedAt", "finishedAt", "scheduleId", "workflowId"}
 OPERATORS = {"$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte", "$exists", "$startsWith"}
@@ -80,6 +81,7 @@ def create_app(state: EmulatorState) -> Starlette:
         Route(f"{PREFIX}/jobs/{{job_id}}/logs", wix(list_logs), methods=["GET"]),
         Route(f"{PREFIX}/jobs/{{job_id}}/terminate", wix(terminate_job), methods=["POST"]),
         Route("/site-list/v2/sites/query", wix(query_sites, account=True), methods=["POST"]),
+        Route(SCHEDULER, wix(list_schedules), methods=["GET"]),
         Route("/_emulator/faults", _control(state, _add_fault), methods=["POST"]),
         Route("/_emulator/faults", _control(state, _clear_faults), methods=["DELETE"]),
         Route("/_emulator/stats", _control(state, _stats), methods=["GET"]),
@@ -217,6 +219,16 @@ async def query_jobs(request: Request, state: EmulatorState, site_id: str) -> Re
     if page["pagingMetadata"]["hasNext"]:
         page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor(query, offset + limit)
     return JSONResponse(page)
+
+
+async def list_schedules(request: Request, state: EmulatorState, site_id: str) -> Response:
+    """List Scheduled Data Workflows; the next run only when `fields` asks for it."""
+    with_next = "NEXT_SCHEDULE_EXECUTION" in request.query_params.getlist("fields")
+    schedules = [
+        {k: v for k, v in schedule.items() if with_next or k != "nextExecutionDate"}
+        for schedule in state.schedules.get(site_id, [])
+    ]
+    return JSONResponse({"scheduledDataWorkflows": schedules})
 
 
 async def query_sites(request: Request, state: EmulatorState, _: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .state import EmulatorState, JobTimeline
+from .state import EmulatorState, JobTimeline, rfc3339
 
 DEMO_API_KEY = "IST.demo-key-for-the-built-in-emulator"
 DEMO_SITE_ID = "d3e0a5c1-7b2f-4c8e-9a61-5f4b3c2d1e00"
@@ -16,6 +16,8 @@ SKI_SITE_ID = "e1f7b5c3-6a4e-4b1c-9f8a-9e8d7a6f5b44"
 DENTAL_SITE_ID = "f2a8c6d4-7b5f-4c2d-8a9b-af9e8b7a6c55"
 HIDDEN_SITE_ID = "03b9d7e5-8c6a-4d3e-9bac-b0af9c8b7d66"  # in the account, not covered by the key
 SKI_IMPORT_FAILED = "33333333-0000-4000-8000-000000000001"
+INVENTORY_SCHEDULE = "cc11dd22-ee33-4f44-8a55-bb6677889900"
+INVENTORY_SYNC_LAST_NIGHT = "33333333-0000-4000-8000-000000000003"
 DENTAL_EXPORT = "33333333-0000-4000-8000-000000000002"
 SITES = [
     (DEMO_SITE_ID, "Riverside Bakery", "https://www.riverside-bakery.example"),
@@ -47,6 +49,7 @@ DEMO_JOB_IDS = (
     INVENTORY_SYNC,
     EVENTS_IMPORT_FAILED,
     REVIEWS_IMPORT,
+    INVENTORY_SYNC_LAST_NIGHT,
 )
 
 MINUTE, HOUR = 60.0, 3600.0
@@ -206,8 +209,7 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
             site,
             {
                 "id": INVENTORY_SYNC,
-                "name": "Nightly inventory sync",
-                "scheduleId": "cc11dd22-ee33-4f44-8a55-bb6677889900",
+                "name": "Inventory sync (waiting)",
                 "source": {"googleSheets": {"spreadsheetId": "1AbCdEf", "sheetName": "Stock"}},
                 "destination": {"storesCatalogInventory": {}},
             },
@@ -287,8 +289,46 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
             export_url=f"{base_url}/_emulator/files/{DENTAL_EXPORT}/patients.csv",
         ),
     ]
+    last_2am = now - (now - 2 * HOUR) % (24 * HOUR)  # the schedule runs at 02:00 UTC
+    jobs.append(
+        JobTimeline(
+            site,
+            {
+                "id": INVENTORY_SYNC_LAST_NIGHT,
+                "name": "Nightly inventory sync",
+                "scheduleId": INVENTORY_SCHEDULE,
+                "source": {"googleSheets": {"spreadsheetId": "1AbCdEf", "sheetName": "Stock"}},
+                "destination": {"storesCatalogInventory": {}},
+            },
+            submitted_at=last_2am,
+            running=95,
+            items=420,
+        )
+    )
     for job in jobs:
         state.add_job(job)
+    state.schedules[site] = [
+        {
+            "id": INVENTORY_SCHEDULE,
+            "revision": "3",
+            "name": "Nightly inventory sync",
+            "enabled": True,
+            "cronExpression": "0 2 * * *",
+            "lastExecutionDate": rfc3339(last_2am),
+            "nextExecutionDate": rfc3339(last_2am + 24 * HOUR),
+            "workflow": {
+                "steps": [
+                    {
+                        "source": {
+                            "googleSheets": {"spreadsheetId": "1AbCdEf", "sheetName": "Stock"}
+                        },
+                        "destination": {"storesCatalogInventory": {}},
+                    }
+                ]
+            },
+            "lastWorkflowId": "dd22ee33-ff44-4a55-8b66-cc7788990011",
+        }
+    ]
     state.account_id = DEMO_ACCOUNT_ID
     state.sites = [
         {"id": site, "displayName": name, "viewUrl": url, "published": True}

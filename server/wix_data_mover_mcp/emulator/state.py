@@ -64,7 +64,7 @@ class JobTimeline:
         job = dict(self.fields)
         # startedAt is when the job was submitted (Wix's reference and SDK say so), set for
         # every job, queued ones included.
-        job["startedAt"] = _rfc3339(self.submitted_at)
+        job["startedAt"] = rfc3339(self.submitted_at)
         if now < started:
             return job | {"status": "UNINITIALIZED"}
         if now < running_from:
@@ -73,7 +73,7 @@ class JobTimeline:
         job["progress"] = self._progress(fraction)
         if now < stops:
             return job | {"status": "IN_PROGRESS"}
-        job["finishedAt"] = _rfc3339(stops)
+        job["finishedAt"] = rfc3339(stops)
         job["logsRecorded"] = int(self.rejected * fraction)
         if terminated:
             # An assumption: Wix documents no status or error code for a terminated job. No
@@ -127,7 +127,7 @@ def _with_download_url(destination: dict[str, Any], url: str) -> dict[str, Any]:
     return destination | {"file": destination.get("file", {}) | {"url": url}}
 
 
-def _rfc3339(epoch: float) -> str:
+def rfc3339(epoch: float) -> str:
     return (
         datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
@@ -158,6 +158,9 @@ class EmulatorState:
     account_id: str = ""
     sites: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     uncovered: set[str] = field(default_factory=set[str])
+    schedules: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict[str, list[dict[str, Any]]]
+    )
 
     def now(self) -> float:
         return time.time()
