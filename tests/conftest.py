@@ -17,7 +17,7 @@ from wix_data_mover_mcp.emulator import Emulator
 from .payloads import API_KEY, SITE_ID
 
 # Quick by default; CI runs the thorough profile (HYPOTHESIS_PROFILE=thorough).
-hypothesis.settings.register_profile("default", max_examples=40, deadline=None)
+hypothesis.settings.register_profile("default", max_examples=20, deadline=None)
 hypothesis.settings.register_profile("thorough", max_examples=300, deadline=None)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

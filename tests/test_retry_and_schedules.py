@@ -125,3 +125,18 @@ async def test_a_job_a_schedule_started_names_the_schedule_and_its_next_run(emul
         'It is a run of the sync schedule "Nightly inventory sync", which runs daily at '
         "02:00 UTC; next run "
     ) in texts(result)[0]
+
+
+async def test_diagnose_offers_a_retry_only_when_writes_are_allowed(emulator):
+    arguments = {"job_id": demo.BLOG_IMPORT_FAILED}
+    async with Client(server(emulator)) as client:
+        read_only = await client.get_prompt("diagnose_data_movement_job", arguments)
+    async with Client(server(emulator, allow_writes=True)) as client:
+        writable = await client.get_prompt("diagnose_data_movement_job", arguments)
+
+    def text(result) -> str:
+        return result.messages[0].content.text
+
+    assert "retry_data_movement_job" not in text(read_only)
+    assert "{retry_offer}" not in text(read_only)
+    assert "5. If it failed or rejected items, offer to retry it for me" in text(writable)

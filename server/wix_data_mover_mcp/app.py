@@ -63,6 +63,11 @@ SITES_ON = """
 - This server covers every site of the account: pass site (a name or an id) to the job tools;
   list_wix_sites finds the site the user means, and list_data_movement_jobs_across_sites
   answers "did any of my sites' imports fail this week?" in one call."""
+RETRY_OFFER = (
+    "5. If it failed or rejected items, offer to retry it for me with retry_data_movement_job\n"
+    "   (with skip_existing to leave items already written alone), once the fixes are made;\n"
+    "   retry only if I say yes, then follow the new job with wait_for_data_movement_job."
+)
 RETRY_ON = """
 - After a failure, when the user wants to run it again: retry_data_movement_job (with
   skip_existing to leave items already written alone), then wait_for_data_movement_job."""
@@ -181,8 +186,9 @@ def build_server(
             description="The job exactly as Wix sends it, as JSON; site is a name or an id.",
             mime_type="application/json",
         )(site_job_resource)
+    retry_offer = RETRY_OFFER if allow_writes else ""
     for prompt in load_prompts():
-        server.add_prompt(prompt.as_prompt())
+        server.add_prompt(prompt.as_prompt({"retry_offer": retry_offer}))
 
     @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp import Client
@@ -40,7 +40,7 @@ def demo_or_real_settings(
         yield demo_settings(emulator.url, account_id=DEMO_ACCOUNT_ID)
 
 
-TOUR_PACE = 0.1  # the tour's moving jobs take a tenth of their usual time
+TOUR_PACE = 0.05  # the tour's moving jobs take a twentieth of their usual time
 
 
 def run_tour() -> int:
@@ -54,7 +54,7 @@ def run_tour() -> int:
 async def _tour(base_url: str) -> None:
     from .emulator import seed as demo_jobs
 
-    settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID)
+    settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID, allow_writes=True)
     server = build_server(settings, demo=False)
     async with Client(server) as client:
         _heading("An assistant connects and sees these tools")
@@ -91,6 +91,19 @@ async def _tour(base_url: str) -> None:
 
         _heading('"Tell me when the catalog upload is done"  →  wait_for_data_movement_job')
         await _follow(client, demo_jobs.CATALOG_UPLOAD)
+
+        _heading(
+            '"I fixed the file: run the blog import again, skipping posts already there"  →  '
+            "retry_data_movement_job"
+        )
+        retried = await _show(
+            client,
+            "retry_data_movement_job",
+            {"job_id": demo_jobs.BLOG_IMPORT_FAILED, "skip_existing": True},
+        )
+        _heading('"And tell me when it is done"  →  wait_for_data_movement_job')
+        structured: dict[str, Any] = retried.structured_content or {}
+        await _follow(client, str(cast(dict[str, Any], structured["job"])["id"]))
 
     print()
     print("That was the built-in emulator. To use your own site, see the README's Configuration.")

@@ -13,7 +13,8 @@ and its body names arguments as {job_id}. An optional argument left out reads "n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +37,19 @@ class PromptFile:
     arguments: list[PromptArgument]
     body: str
 
-    def render(self, **values: str | None) -> str:
+    def render(self, *, _server: Mapping[str, str] | None = None, **values: str | None) -> str:
         text = self.body
         for argument in self.arguments:
             value = (values.get(argument.name) or "").strip()[:MAX_ARGUMENT_CHARS]
             text = text.replace(f"{{{argument.name}}}", value or NOT_GIVEN)
+        for name, value in (_server or {}).items():  # what the server fills in, on its own line
+            text = text.replace(f"{{{name}}}\n", f"{value}\n" if value else "")
         return text
 
-    def as_prompt(self) -> Prompt:
-        render: Callable[..., str] = self.render
+    def as_prompt(self, server_values: Mapping[str, str] | None = None) -> Prompt:
+        """The MCP prompt; `server_values` fill the body's server-side placeholders (an empty
+        value removes its line)."""
+        render: Callable[..., str] = functools.partial(self.render, _server=server_values or {})
         return CheckedPrompt(
             name=self.name,
             title=self.title,

@@ -186,7 +186,18 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
         if k in {"name", "source", "destination", "sourceSiteId", "destinationSiteId"}
     }
     fields["id"] = str(uuid.uuid4())
-    timeline = state.add_job(JobTimeline(site_id, fields, submitted_at=state.now(), items=200))
+    pace = state.pace
+    timeline = state.add_job(
+        JobTimeline(
+            site_id,
+            fields,
+            submitted_at=state.now(),
+            pending=2 * pace,
+            initializing=3 * pace,
+            running=20 * pace,
+            items=200,
+        )
+    )
     return JSONResponse({"job": timeline.render(state.now())})
 
 

@@ -14,7 +14,7 @@ class Emulator(BackgroundServer):
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, seeded: bool = True, pace: float = 1.0
     ) -> None:
-        self.state = EmulatorState(api_keys={DEMO_API_KEY})
+        self.state = EmulatorState(api_keys={DEMO_API_KEY}, pace=pace)
         super().__init__(create_app(self.state), host=host, port=port)
         if seeded:
             seed(self.state, now=self.state.now(), base_url=self.url, pace=pace)

@@ -158,6 +158,7 @@ class EmulatorState:
     account_id: str = ""
     sites: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     uncovered: set[str] = field(default_factory=set[str])
+    pace: float = 1.0  # how long submitted jobs take, as a share of their usual time
     schedules: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict[str, list[dict[str, Any]]]
     )
