@@ -320,8 +320,9 @@ def _serve(args: argparse.Namespace) -> int:
             )
         from .stdio_limit import bound_stdin
 
+        interactive = sys.stdin.isatty()
         bound_stdin()
-        if sys.stdin.isatty():
+        if interactive:
             log.warning(
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
                 "To look around yourself, try 'wix-data-mover-mcp demo'. Ctrl-C stops."
