@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     allow_writes: bool = False  # retry_data_movement_job (and terminate)
     # Wix allows 200 requests a minute per app instance (the Data Mover API reference's rate
     # limits): stay below it, so one busy team never uses up the site's limit for everyone.
-    rate_limit_per_minute: int = Field(default=150, ge=1, le=10_000)
+    rate_limit_per_minute: int = Field(default=150, ge=1, le=1_000_000)
     job_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     mcp_redis_url: Annotated[SecretStr | None, AfterValidator(_redis_url_or_none)] = None
 
