@@ -1,7 +1,7 @@
 """Speed and size budgets, measured side by side in one run on one machine.
 
     uv run python benchmarks/run.py            # full run (several minutes)
-    uv run python benchmarks/run.py --quick    # about a minute
+    uv run python benchmarks/run.py --quick    # about 70 s, noisier
 
 Prints a markdown table and exits 1 if a budget is missed. Everything runs on loopback: the
 server talks to the project's emulator, never to Wix. The reference server (mcp-server-fetch)
