@@ -489,7 +489,7 @@ async def main(plan: Plan) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Speed and size budgets, measured side by side.")
-    parser.add_argument("--quick", action="store_true", help="a short run of about a minute")
+    parser.add_argument("--quick", action="store_true", help="a shorter, noisier run (about 70 s)")
     args = parser.parse_args()
     os.environ.setdefault("TMPDIR", tempfile.gettempdir())
     sys.exit(anyio.run(main, QUICK if args.quick else FULL))

@@ -63,3 +63,8 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than cores: much of the suite waits on loopback I/O, not the CPU."""
+    return (os.cpu_count() or 1) + 1
