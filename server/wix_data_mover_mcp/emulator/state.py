@@ -150,6 +150,7 @@ class EmulatorState:
     jobs: dict[str, JobTimeline] = field(default_factory=dict[str, JobTimeline])
     faults: dict[str, list[Fault]] = field(default_factory=dict[str, list[Fault]])
     requests: Counter[str] = field(default_factory=Counter[str])
+    request_times: list[float] = field(default_factory=list[float])  # for rate checks
     cursors: dict[str, tuple[dict[str, Any], int]] = field(
         default_factory=dict[str, tuple[dict[str, Any], int]]
     )
@@ -207,6 +208,7 @@ class EmulatorState:
     def count(self, route: str) -> None:
         with self.lock:
             self.requests[route] += 1
+            self.request_times.append(time.monotonic())
 
     def remember_cursor(self, query: dict[str, Any], offset: int) -> str:
         token = uuid.uuid4().hex
