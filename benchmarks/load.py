@@ -322,23 +322,11 @@ async def fan_out(plan: Plan) -> list[Row]:
 
     from wix_data_mover_mcp.app import build_server
     from wix_data_mover_mcp.demo import demo_settings
+    from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, seed_agency
 
-    account = "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"
     with Emulator(seeded=False) as own:
-        own.state.account_id = account
-        for n in range(100):
-            site = f"88888888-0000-4000-8000-{n:012x}"
-            own.state.sites.append({"id": site, "displayName": f"Client {n:03}"})
-            own.state.add_job(
-                JobTimeline(
-                    site,
-                    {"id": f"99999999-0000-4000-8000-{n:012x}", "source": {}, "destination": {}},
-                    submitted_at=own.state.now() - 3600,
-                    running=10,
-                    outcome="FAILED" if n % 10 == 0 else "COMPLETED",
-                )
-            )
-        settings = demo_settings(own.url, account_id=account, site_id=None)
+        seed_agency(own.state, sites=100, now=own.state.now())
+        settings = demo_settings(own.url, account_id=DEMO_ACCOUNT_ID, site_id=None)
         async with Client(build_server(settings)) as client:
             started = time.perf_counter()
             result = await client.call_tool(

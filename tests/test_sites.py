@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.emulator import Emulator, JobTimeline
+from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 
 from .conftest import FAST_RETRY, settings_for, texts
@@ -170,19 +170,7 @@ async def test_summaries_name_another_site_once_the_sites_are_known(emulator):
 
 async def test_fan_out_over_a_hundred_sites_reads_each_once():
     with Emulator(seeded=False) as own:
-        own.state.account_id = demo.DEMO_ACCOUNT_ID
-        for n in range(100):
-            site = f"44444444-0000-4000-8000-{n:012x}"
-            own.state.sites.append({"id": site, "displayName": f"Client {n:03}"})
-            own.state.add_job(
-                JobTimeline(
-                    site,
-                    {"id": f"55555555-0000-4000-8000-{n:012x}", "source": {}, "destination": {}},
-                    submitted_at=own.state.now() - 3600,
-                    running=10,
-                    outcome="FAILED" if n % 10 == 0 else "COMPLETED",
-                )
-            )
+        demo.seed_agency(own.state, sites=100, now=own.state.now())
         async with Client(account(own, rate_limit_per_minute=1000)) as client:
             result = await client.call_tool(
                 "list_data_movement_jobs_across_sites", {"status": "FAILED"}

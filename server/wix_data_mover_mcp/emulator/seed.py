@@ -335,3 +335,21 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
         for site, name, url in SITES
     ]
     state.uncovered = {HIDDEN_SITE_ID}
+
+
+def seed_agency(state: EmulatorState, *, sites: int, now: float) -> None:
+    """An account of `sites` client sites, each with one job an hour old, every tenth failed:
+    for measuring a search across many sites."""
+    state.account_id = DEMO_ACCOUNT_ID
+    for n in range(sites):
+        site = f"44444444-0000-4000-8000-{n:012x}"
+        state.sites.append({"id": site, "displayName": f"Client {n:03}"})
+        state.add_job(
+            JobTimeline(
+                site,
+                {"id": f"55555555-0000-4000-8000-{n:012x}", "source": {}, "destination": {}},
+                submitted_at=now - HOUR,
+                running=10,
+                outcome="FAILED" if n % 10 == 0 else "COMPLETED",
+            )
+        )
