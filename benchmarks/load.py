@@ -26,6 +26,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+from run import Row, free_port, table  # the report's shape, shared with benchmarks/run.py
 
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 
@@ -38,14 +39,6 @@ HEADERS = {
 
 
 @dataclass
-class Row:
-    measure: str
-    value: str
-    budget: str = ""
-    ok: bool | None = None
-
-
-@dataclass
 class Plan:
     burst: int
     wait_seconds: float
@@ -54,12 +47,6 @@ class Plan:
 
 QUICK = Plan(burst=600, wait_seconds=15, waiters=150)
 FULL = Plan(burst=1_500, wait_seconds=60, waiters=300)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def job_id(n: int) -> str:
@@ -378,14 +365,6 @@ async def idle_connections(emulator: Emulator) -> list[Row]:
             answered,
         )
     ]
-
-
-def table(rows: list[Row]) -> str:
-    lines = ["| measure | value | budget | |", "|---|---|---|---|"]
-    for row in rows:
-        verdict = "" if row.ok is None else ("ok" if row.ok else "**MISSED**")
-        lines.append(f"| {row.measure} | {row.value} | {row.budget} | {verdict} |")
-    return "\n".join(lines)
 
 
 async def main(plan: Plan) -> int:
