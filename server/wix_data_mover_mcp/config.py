@@ -59,7 +59,10 @@ OptionalGuid = Annotated[str | None, AfterValidator(_guid_or_none)]
 class Settings(BaseSettings):
     """Connection to the Wix REST API. Every field maps to a WIX_* environment variable."""
 
-    model_config = SettingsConfigDict(env_prefix="WIX_", extra="ignore", frozen=True)
+    # An empty variable counts as unset: hosts fill a setting the user left blank with "".
+    model_config = SettingsConfigDict(
+        env_prefix="WIX_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     api_key: Annotated[SecretStr | None, AfterValidator(_key_or_none)] = None
     site_id: OptionalGuid = None
