@@ -3,15 +3,17 @@ the registration of tools, the job resource and the prompts."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, Icon, InputRequiredResult
 from pydantic import ValidationError
 
 from . import __version__
@@ -41,6 +43,15 @@ if TYPE_CHECKING:
     from .upstream import Upstream
 
 SERVER_NAME = "wix-data-mover"
+
+
+def server_icon() -> Icon:
+    """The server's icon inline (a data: URI of a small SVG), so hosts need no extra fetch."""
+    svg = (Path(__file__).parent / "icon.svg").read_bytes()
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    return Icon(src=src, mime_type="image/svg+xml", sizes=["any"])
+
+
 HEALTH_PATH = "/healthz"
 RETRY_MEMORY_SECONDS = 300.0  # a repeated retry call within this returns the first retry
 
@@ -151,6 +162,7 @@ def build_server(
         SERVER_NAME,
         title="Wix Data Mover",
         version=__version__,
+        icons=[server_icon()],
         instructions=INSTRUCTIONS.format(
             terminate=TERMINATE_ON if allow_terminate else TERMINATE_OFF,
             retry=RETRY_ON if allow_writes else "",
