@@ -1,14 +1,21 @@
-"""The README tells the truth about the tools, and the wheel carries the prompts."""
+"""The README tells the truth about the tools; the wheel, the bundle and the registry entry
+are complete and match the code."""
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import json
 import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
 from mcp import Client
 
 from wix_data_mover_mcp.app import build_server
@@ -49,3 +56,102 @@ def test_the_wheel_carries_the_prompts(tmp_path: Path):
     }
     assert expected and expected <= names
     assert "wix_data_mover_mcp/emulator/seed.py" in names
+
+
+SCHEMAS = Path(__file__).parent / "schemas"
+REGISTRY_ENTRY = ROOT / "server" / "server.json"
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def project() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def setting_variables() -> set[str]:
+    return {f"WIX_{name.upper()}" for name in Settings.model_fields}
+
+
+def load_bundle_builder() -> Any:
+    spec = importlib.util.spec_from_file_location("bundle_build", ROOT / "server/bundle/build.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_registry_entry_follows_the_registrys_schema():
+    entry = load_json(REGISTRY_ENTRY)
+    schema = load_json(SCHEMAS / "server.schema.2025-12-11.json")
+    assert entry["$schema"] == schema["$id"]
+    errors = [e.message for e in Draft7Validator(schema).iter_errors(entry)]
+    assert errors == []
+
+
+def test_the_registry_entry_names_this_release_and_real_settings():
+    entry = load_json(REGISTRY_ENTRY)
+    [package] = entry["packages"]
+    assert entry["version"] == package["version"] == project()["version"]
+    assert package["identifier"] == project()["name"]
+    variables = {variable["name"] for variable in package["environmentVariables"]}
+    assert {"WIX_API_KEY", "WIX_SITE_ID", "WIX_ACCOUNT_ID"} <= variables <= setting_variables()
+    secret = {v["name"] for v in package["environmentVariables"] if v.get("isSecret")}
+    assert secret == {"WIX_API_KEY"}
+
+
+def test_the_readme_proves_the_registry_name_to_pypi():
+    """The registry accepts a PyPI package only if its description names the server."""
+    name = load_json(REGISTRY_ENTRY)["name"]
+    assert f"<!-- mcp-name: {name} -->" in (ROOT / "README.md").read_text()
+
+
+def test_the_bundle_manifest_lists_what_the_server_offers_and_follows_the_bundlers_schema():
+    manifest = load_bundle_builder().manifest()
+    schema = load_json(SCHEMAS / "mcpb-manifest-v0.4.schema.json")
+    assert [e.message for e in Draft7Validator(schema).iter_errors(manifest)] == []
+    assert manifest["version"] == project()["version"]
+    tool_names = [tool["name"] for tool in manifest["tools"]]
+    assert "retry_data_movement_job" in tool_names
+    assert "list_wix_sites" in tool_names
+    assert all(tool["description"] for tool in manifest["tools"])
+    prompt_names = {prompt["name"] for prompt in manifest["prompts"]}
+    assert prompt_names == {path.stem for path in (ROOT / "prompts").glob("*.md")}
+    diagnose = next(p for p in manifest["prompts"] if p["name"] == "diagnose_data_movement_job")
+    assert "${arguments.job_id}" in diagnose["text"]
+    assert "{retry_offer}" not in diagnose["text"]
+
+
+def test_every_bundle_setting_reaches_the_server_and_only_the_key_is_sensitive():
+    manifest = load_json(ROOT / "server/bundle/manifest.json")
+    env = manifest["server"]["mcp_config"]["env"]
+    assert set(env) <= setting_variables()
+    used = {m for value in env.values() for m in re.findall(r"\$\{user_config\.(\w+)\}", value)}
+    assert used == set(manifest["user_config"])
+    sensitive = {k for k, v in manifest["user_config"].items() if v.get("sensitive")}
+    assert sensitive == {"api_key"}
+    assert (ROOT / "server/bundle" / manifest["icon"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_settings_a_host_left_blank_count_as_unset(monkeypatch: pytest.MonkeyPatch):
+    for name in ("WIX_SITE_ID", "WIX_ACCOUNT_ID", "WIX_ALLOW_WRITES", "WIX_RATE_LIMIT_PER_MINUTE"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("WIX_API_KEY", "a-key")
+    settings = Settings()
+    assert (settings.site_id, settings.account_id) == (None, None)
+    assert settings.allow_writes is False
+    assert settings.rate_limit_per_minute == 150
+
+
+@pytest.mark.anyio
+async def test_the_server_shows_its_icon_without_growing_tools_list():
+    settings = Settings.model_validate({"site_id": "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"})
+    async with Client(build_server(settings)) as client:
+        assert client.server_info is not None
+        [icon] = client.server_info.icons or []
+        tools = (await client.list_tools()).tools
+    assert icon.mime_type == "image/svg+xml"
+    svg = base64.b64decode(icon.src.removeprefix("data:image/svg+xml;base64,"))
+    assert svg.startswith(b"<svg") and len(svg) < 1024
+    assert all(tool.icons is None for tool in tools)
