@@ -155,3 +155,9 @@ async def test_the_server_shows_its_icon_without_growing_tools_list():
     svg = base64.b64decode(icon.src.removeprefix("data:image/svg+xml;base64,"))
     assert svg.startswith(b"<svg") and len(svg) < 1024
     assert all(tool.icons is None for tool in tools)
+
+
+def test_pypi_bundle_and_registry_point_at_one_repository():
+    repository = project()["urls"]["Repository"]
+    assert load_json(REGISTRY_ENTRY)["repository"]["url"] == repository
+    assert load_json(ROOT / "server/bundle/manifest.json")["repository"]["url"] == repository
