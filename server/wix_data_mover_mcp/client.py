@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -15,12 +16,25 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 import anyio
 import httpx
+from opentelemetry.propagate import inject
+from opentelemetry.trace import SpanKind, get_tracer
 
 from . import __version__
 from .config import API_KEYS_URL, GUID_EXAMPLE, Settings, is_guid
 from .errors import WixApiError
 from .models import ErrorBody, ErrorDetails, TooDeep, parse_leniently, redact_secrets
 from .text import quote
+
+tracer = get_tracer("wix_data_mover_mcp")
+_GUID_IN_PATH = re.compile(
+    r"/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+)
+
+
+def span_route(path: str) -> str:
+    """The path as a route, ids replaced, so spans of one endpoint share a name."""
+    return _GUID_IN_PATH.sub("/{id}", path)
+
 
 if TYPE_CHECKING:
     from .budget import RateBudget
@@ -84,6 +98,7 @@ class WixDataMoverClient:
         self._retry = retry or RetryPolicy()
         self._budget = budget
         self._slots = anyio.CapacityLimiter(MAX_CONNECTIONS)
+        self._host = settings.api_base_url.host or ""
         key = settings.api_key
         self._secrets = (key.get_secret_value(),) if key is not None else ()
 
@@ -295,25 +310,33 @@ class WixDataMoverClient:
         limits: httpx.Timeout,
         scope: dict[str, str],
     ) -> tuple[int, httpx.Headers, bytes]:
-        request = self._http.stream(
-            method, path, json=body, params=params, timeout=limits, headers=scope
-        )
-        async with request as response:
-            if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
-                if len(response.content) > MAX_BODY_BYTES:
-                    raise _too_large(response.headers)
-                return response.status_code, response.headers, response.content
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise _too_large(response.headers)
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-                chunks.append(chunk)
-            content = _decoded(b"".join(chunks), response.headers)
-            return response.status_code, response.headers, content
+        attributes = {"http.request.method": method, "server.address": self._host}
+        with tracer.start_as_current_span(
+            f"{method} {span_route(path)}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            headers = dict(scope)
+            inject(headers)  # W3C traceparent: Wix's side of the trace, if it keeps one
+            request = self._http.stream(
+                method, path, json=body, params=params, timeout=limits, headers=headers
+            )
+            async with request as response:
+                if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
+                    if len(response.content) > MAX_BODY_BYTES:
+                        raise _too_large(response.headers)
+                    span.set_attribute("http.response.status_code", response.status_code)
+                    return response.status_code, response.headers, response.content
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise _too_large(response.headers)
+                    if time.monotonic() > deadline:
+                        raise TimeoutError
+                    chunks.append(chunk)
+                content = _decoded(b"".join(chunks), response.headers)
+                span.set_attribute("http.response.status_code", response.status_code)
+                return response.status_code, response.headers, content
 
     def _timeout_error(self, exc: Exception | None) -> WixApiError:
         if not isinstance(exc, httpx.TimeoutException):
