@@ -4,6 +4,7 @@ the registration of tools, the job resource and the prompts."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,13 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, Icon, InputRequiredResult
+from mcp.types import CallToolResult, Icon, InputRequiredResult, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from . import __version__
 from .arguments import describe_arguments
+from .auth import (
+    READ_SCOPE,
+    WRITE_SCOPE,
+    JwtVerifier,
+    OAuthSettings,
+    audit_record,
+    may_write,
+    write_audit,
+)
 from .config import API_KEYS_URL, Settings, SettingsError
 from .prompts import load_prompts
 from .tools import (
@@ -90,17 +104,60 @@ TERMINATE_OFF = (
 
 class WixDataMoverServer(MCPServer[AppState]):
     """The SDK's server, with arguments that fail the schema said in one sentence instead of a
-    validation dump (still a tool error the model can correct)."""
+    validation dump (still a tool error the model can correct), writing tools shown only to a
+    token that may write, and an audit line per tool call."""
+
+    def writing_tools(self) -> set[str]:
+        return {t.name for t in self._tool_manager.list_tools() if writes(t.annotations)}
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        if may_write(get_access_token()):
+            return tools
+        return [tool for tool in tools if not writes(tool.annotations)]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        token = get_access_token()
+        started = time.monotonic()
+        outcome = "error"
         try:
-            return await super().call_tool(name, arguments, context)
+            tool = self._tool_manager.get_tool(name)
+            if tool is not None and writes(tool.annotations) and not may_write(token):
+                raise ToolError(f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.")
+            result = await super().call_tool(name, arguments, context)
+            outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
+            return result
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
+                outcome = "invalid_arguments"
                 raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
             raise
+        finally:
+            seconds = time.monotonic() - started
+            write_audit(
+                audit_record(
+                    tool=name, arguments=arguments, token=token, outcome=outcome, seconds=seconds
+                )
+            )
+
+
+def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None) -> dict[str, Any]:
+    if oauth is None or not oauth.enabled:
+        return {}
+    auth = AuthSettings(
+        issuer_url=oauth.issuer,  # pyright: ignore[reportArgumentType]
+        resource_server_url=oauth.resource,  # pyright: ignore[reportArgumentType]
+        required_scopes=[READ_SCOPE],
+        validate_token_resource=False,  # the verifier checks the audience, which may differ
+    )
+    return {"auth": auth, "token_verifier": verifier or JwtVerifier(oauth)}
+
+
+def writes(annotations: ToolAnnotations | None) -> bool:
+    """A tool that is not marked read-only changes something at Wix."""
+    return not (annotations is not None and annotations.read_only_hint)
 
 
 def missing_key_problem() -> str:
@@ -118,8 +175,12 @@ def build_server(
     retry: RetryPolicy | None = None,
     demo: bool = False,
     poll_delays: Sequence[float] = POLL_DELAYS,
+    oauth: OAuthSettings | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> MCPServer[AppState]:
-    """The MCP server. `transport` replaces the network (tests, the emulator in-process)."""
+    """The MCP server. `transport` replaces the network (tests, the emulator in-process).
+    With `oauth` (served over HTTP) every request needs an access token with the read scope;
+    `token_verifier` replaces the JWT check against the issuer's keys."""
     allow_writes = isinstance(settings, Settings) and settings.allow_writes
     allow_terminate = allow_writes or (isinstance(settings, Settings) and settings.allow_terminate)
     # Account mode (WIX_ACCOUNT_ID): every site the key covers, each tool taking `site`.
@@ -163,6 +224,7 @@ def build_server(
         title="Wix Data Mover",
         version=__version__,
         icons=[server_icon()],
+        **_resource_server(oauth, token_verifier),
         instructions=INSTRUCTIONS.format(
             terminate=TERMINATE_ON if allow_terminate else TERMINATE_OFF,
             retry=RETRY_ON if allow_writes else "",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -294,6 +295,8 @@ def _configure_logging(*, verbose: bool) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import build_server
+    from .auth import OAuthConfigError, configure_audit, load_oauth_settings
+    from .telemetry import configure_tracing
 
     if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
         sys.stderr.write(
@@ -307,7 +310,20 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             allowed = {"allow_terminate": args.allow_terminate, "allow_writes": args.allow_writes}
             server_settings = settings.model_copy(update={k: True for k, v in allowed.items() if v})
-        server = build_server(server_settings, demo=args.demo)
+        try:
+            oauth = load_oauth_settings() if args.transport == "http" else None
+            configure_audit(os.environ.get("WIX_MCP_AUDIT_LOG", "").strip() or None)
+            configure_tracing()
+        except OAuthConfigError as exc:
+            sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
+            return 2
+        except OSError as exc:
+            sys.stderr.write(
+                f"wix-data-mover-mcp serve: cannot write the audit log WIX_MCP_AUDIT_LOG "
+                f"({exc.strerror}); give a writable file, or unset it for stderr.\n"
+            )
+            return 2
+        server = build_server(server_settings, demo=args.demo, oauth=oauth)
         if args.transport == "http":
             from .http_transport import serve_http
 
@@ -317,6 +333,7 @@ def _serve(args: argparse.Namespace) -> int:
                 port=args.port or 8000,
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
+                oauth=oauth,
             )
         from .stdio_limit import bound_stdin
 

@@ -15,14 +15,18 @@ import logging
 import os
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from sse_starlette.sse import AppStatus
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .app import HEALTH_PATH
+from .app import HEALTH_PATH, WixDataMoverServer
+from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +54,27 @@ def http_app(
     token: str | None,
     allowed_hosts: Sequence[str] = (),
     insecure_no_auth: bool = False,
+    oauth: OAuthSettings | None = None,
 ) -> ASGIApp:
-    """The ASGI app: /mcp (streamable HTTP) behind the token check, and /healthz."""
+    """The ASGI app: /mcp (streamable HTTP) behind the token check, and /healthz. With `oauth`
+    (the server built with the same settings) the SDK checks access tokens and serves the
+    protected resource metadata, and writing tools need the write scope."""
+    if token and oauth is not None and oauth.enabled:
+        raise BindRefused(
+            "Both WIX_MCP_AUTH_TOKEN and WIX_MCP_OAUTH_ISSUER are set: choose one way to sign "
+            "in. Unset WIX_MCP_AUTH_TOKEN to let each person sign in with the identity provider, "
+            "or unset the WIX_MCP_OAUTH_* settings to keep one shared token."
+        )
+    if oauth is not None and oauth.enabled:
+        app = server.streamable_http_app(
+            stateless_http=True,
+            json_response=False,
+            max_request_body_size=MAX_REQUEST_BYTES,
+            transport_security=_security(host, [*allowed_hosts, oauth_host(oauth)]),
+            host=host,
+        )
+        assert isinstance(server, WixDataMoverServer)
+        return NoEventStream(with_scopes(app, server, oauth))
     if not token and not is_loopback(host) and not insecure_no_auth:
         raise BindRefused(
             f"Refusing to serve {host} without a token: anyone who can reach it could read your "
@@ -69,6 +92,28 @@ def http_app(
     )
     app = NoEventStream(app)
     return BearerTokenGuard(app, token) if token else app
+
+
+def oauth_host(oauth: OAuthSettings) -> str:
+    """Clients reach the server at its public URL: that Host is accepted."""
+    return urlsplit(oauth.resource).netloc
+
+
+def with_scopes(app: Starlette, server: WixDataMoverServer, oauth: OAuthSettings) -> Starlette:
+    """The SDK's app, with the metadata naming every scope the server uses (the SDK names only
+    the one every request needs) and the write scope required for writing tools."""
+    write_tools = server.writing_tools()
+    metadata = protected_resource_routes(oauth, write=bool(write_tools))
+    paths = {route.path for route in metadata}
+    app.router.routes[:] = [
+        *metadata,
+        *(r for r in app.router.routes if getattr(r, "path", None) not in paths),
+    ]
+    # Appended, so it runs inside the SDK's authentication: the token is known by then.
+    app.user_middleware.append(
+        Middleware(ScopeGuard, write_tools=write_tools, metadata_url=metadata_url(oauth))
+    )
+    return app
 
 
 def _security(host: str, extra_hosts: Sequence[str]) -> TransportSecuritySettings:
@@ -138,6 +183,7 @@ def serve_http(
     port: int,
     allowed_hosts: Sequence[str],
     insecure_no_auth: bool,
+    oauth: OAuthSettings | None = None,
 ) -> int:
     from .serving import BackgroundServer, PortUnavailable
 
@@ -150,6 +196,7 @@ def serve_http(
             token=token,
             allowed_hosts=[*allowed_hosts, *extra],
             insecure_no_auth=insecure_no_auth,
+            oauth=oauth,
         )
     except BindRefused as exc:
         log.error("%s", exc)
@@ -164,7 +211,10 @@ def serve_http(
     except PortUnavailable as exc:
         log.error("%s", exc)
         return 2
-    auth = "bearer token required" if token else "no token"
+    if oauth is not None and oauth.enabled:
+        auth = f"OAuth access tokens from {oauth.issuer} for {oauth.audience}"
+    else:
+        auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
     running.serve_forever()
     return 0

@@ -1,0 +1,430 @@
+"""Who may call: OAuth 2.1 access tokens (JWTs from the team's identity provider), the scopes
+they carry, and the audit line each tool call leaves.
+
+The server is a resource server only: the identity provider signs people in and issues tokens;
+this module checks a token's signature against the provider's published keys (found through its
+RFC 8414 or OpenID Connect metadata), its issuer, audience, expiry and not-before, and reads its
+scopes. PyJWT does the JOSE work; the keys are fetched here with httpx, cached, and fetched again
+when a token names a key not seen yet (a rotation), at most once per KEY_REFETCH_SECONDS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+import jwt
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from pydantic import AnyHttpUrl, HttpUrl, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .config import is_guid
+
+log = logging.getLogger(__name__)
+audit_log = logging.getLogger("wix_data_mover_mcp.audit")
+
+READ_SCOPE = "wix-data-mover:read"
+WRITE_SCOPE = "wix-data-mover:write"
+# Asymmetric algorithms only: a shared-secret (HS*) or unsigned ("none") token is never accepted.
+ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+LEEWAY_SECONDS = 30
+KEY_REFETCH_SECONDS = 30
+FETCH_TIMEOUT_SECONDS = 10
+MAX_METADATA_BYTES = 256 * 1024
+MAX_AUDITED_SITE_CHARS = 100
+MAX_GUARDED_BODY_BYTES = 1024 * 1024  # the transport refuses larger bodies anyway
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+class OAuthConfigError(Exception):
+    """The OAuth settings cannot work; the text says which and what to do."""
+
+
+class OAuthSettings(BaseSettings):
+    """WIX_MCP_OAUTH_ISSUER, WIX_MCP_PUBLIC_URL and WIX_MCP_OAUTH_AUDIENCE."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WIX_MCP_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    # Kept as written: an issuer is compared with the tokens' `iss` character for character,
+    # so a trailing slash must neither be added nor dropped.
+    oauth_issuer: str | None = None
+    public_url: str | None = None
+    oauth_audience: str | None = None
+
+    @field_validator("oauth_issuer", "public_url")
+    @classmethod
+    def _https_unless_local(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = HttpUrl(value.strip())
+        if url.scheme != "https" and url.host not in LOCAL_HOSTS:
+            raise ValueError("must use https (plain http is allowed only for localhost)")
+        if url.query or url.fragment:
+            raise ValueError("must be a plain URL, with no query or fragment")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> OAuthSettings:
+        if (self.oauth_issuer is None) != (self.public_url is None):
+            raise ValueError(
+                "WIX_MCP_OAUTH_ISSUER and WIX_MCP_PUBLIC_URL go together: set both (the identity "
+                "provider's URL, and this server's URL as clients reach it, e.g. "
+                "https://mcp.example.com/mcp), or neither"
+            )
+        if self.oauth_audience is not None and self.oauth_issuer is None:
+            raise ValueError(
+                "WIX_MCP_OAUTH_AUDIENCE needs WIX_MCP_OAUTH_ISSUER and WIX_MCP_PUBLIC_URL"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.oauth_issuer is not None
+
+    @property
+    def issuer(self) -> str:
+        return self.oauth_issuer or ""
+
+    @property
+    def resource(self) -> str:
+        return self.public_url or ""
+
+    @property
+    def audience(self) -> str:
+        return (self.oauth_audience or "").strip() or self.resource
+
+
+def load_oauth_settings() -> OAuthSettings:
+    try:
+        return OAuthSettings()
+    except ValidationError as exc:
+        reasons = [
+            f"{'WIX_MCP_' + str(e['loc'][0]).upper() + ': ' if e['loc'] else ''}"
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False, include_url=False)
+        ]
+        raise OAuthConfigError("Invalid OAuth configuration. " + "; ".join(reasons) + ".") from None
+
+
+def metadata_urls(issuer: str) -> list[str]:
+    """Where an issuer publishes its metadata: RFC 8414 (the well-known segment before the
+    issuer's path), then OpenID Connect Discovery (after it)."""
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return [
+        f"{origin}/.well-known/oauth-authorization-server{path}",
+        f"{origin}{path}/.well-known/openid-configuration",
+    ]
+
+
+@dataclass
+class IssuerKeys:
+    """The issuer's signing keys, found through its metadata and cached by key id."""
+
+    issuer: str
+    transport: httpx.AsyncBaseTransport | None = None
+    clock: Callable[[], float] = time.monotonic
+    _keys: dict[str, jwt.PyJWK] = field(default_factory=dict[str, jwt.PyJWK])
+    _jwks_uri: str | None = None
+    _fetched_at: float | None = None
+    _lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+    async def key(self, kid: str | None) -> jwt.PyJWK | None:
+        if (found := self._find(kid)) is not None:
+            return found
+        async with self._lock:
+            if (found := self._find(kid)) is not None:
+                return found
+            recent = self._fetched_at is not None and (
+                self.clock() - self._fetched_at < KEY_REFETCH_SECONDS
+            )
+            if recent:
+                return None  # an unknown key id again so soon: not a rotation, refuse
+            try:
+                await self._refresh()
+            except (httpx.HTTPError, OAuthConfigError, ValueError) as exc:
+                log.warning("Could not fetch the signing keys of %s: %s", self.issuer, exc)
+                self._fetched_at = self.clock()
+                return None
+            return self._find(kid)
+
+    def _find(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        async with httpx.AsyncClient(
+            transport=self.transport, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False
+        ) as http:
+            if self._jwks_uri is None:
+                self._jwks_uri = await self._discover(http)
+            jwks = await _get_object(http, self._jwks_uri)
+        listed = jwks.get("keys")
+        entries = cast("list[Any]", listed) if isinstance(listed, list) else []
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            jwk = cast("dict[str, Any]", entry)
+            if jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                key = jwt.PyJWK.from_dict(jwk)
+            except (jwt.PyJWKError, jwt.InvalidKeyError):
+                continue  # a key type this library cannot use; the others still work
+            keys[str(jwk.get("kid", len(keys)))] = key
+        self._keys = keys
+        self._fetched_at = self.clock()
+
+    async def _discover(self, http: httpx.AsyncClient) -> str:
+        for url in metadata_urls(self.issuer):
+            try:
+                metadata = await _get_object(http, url)
+            except httpx.HTTPStatusError:
+                continue
+            if metadata.get("issuer") != self.issuer:
+                raise OAuthConfigError(f"the metadata at {url} names another issuer")
+            jwks_uri = metadata.get("jwks_uri")
+            if isinstance(jwks_uri, str) and jwks_uri.startswith(("https://", "http://")):
+                return jwks_uri
+            raise OAuthConfigError(f"the metadata at {url} has no jwks_uri")
+        raise OAuthConfigError("the issuer publishes no OAuth or OpenID Connect metadata")
+
+
+async def _get_object(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    async with http.stream("GET", url, headers={"accept": "application/json"}) as response:
+        response.raise_for_status()
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_METADATA_BYTES:
+                raise ValueError(f"{url} answered more than {MAX_METADATA_BYTES} bytes")
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError(f"{url} answered something other than a JSON object")
+    return cast("dict[str, Any]", data)
+
+
+class JwtVerifier:
+    """The SDK's TokenVerifier for JWT access tokens from one issuer, for one audience."""
+
+    def __init__(self, settings: OAuthSettings, keys: IssuerKeys | None = None) -> None:
+        self.issuer = settings.issuer
+        self.audience = settings.audience
+        self.resource = settings.resource
+        self.keys = keys or IssuerKeys(settings.issuer)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            return None
+        algorithm = header.get("alg")
+        if algorithm not in ALGORITHMS:
+            return None
+        kid = header.get("kid")
+        key = await self.keys.key(kid if isinstance(kid, str) else None)
+        if key is None:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            log.info("Refused an access token: %s", type(exc).__name__)
+            return None
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id") or claims.get("azp") or ""),
+            scopes=token_scopes(claims),
+            expires_at=int(claims["exp"]),
+            resource=self.resource,
+            subject=str(claims["sub"]) if "sub" in claims else None,
+            claims={"iss": claims["iss"]},
+        )
+
+
+def token_scopes(claims: Mapping[str, Any]) -> list[str]:
+    """`scope` (RFC 9068, space-separated) or `scp` (a list, as some providers send it)."""
+    raw = claims.get("scope") or claims.get("scp") or ""
+    if isinstance(raw, str):
+        return raw.split()
+    if isinstance(raw, list):
+        return [str(item) for item in cast("list[Any]", raw)]
+    return []
+
+
+def may_write(token: AccessToken | None) -> bool:
+    """Without OAuth (stdio, the shared token, loopback) there is no token and no scope limit."""
+    return token is None or WRITE_SCOPE in token.scopes
+
+
+def audit_record(
+    *,
+    tool: str,
+    arguments: Mapping[str, Any],
+    token: AccessToken | None,
+    outcome: str,
+    seconds: float,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One tool call for the audit trail: who, what, on which job and site, how it ended.
+    A job id is kept only when it has an id's shape; never a token or a key."""
+    record: dict[str, Any] = {
+        "time": (now or datetime.now(UTC)).isoformat(timespec="milliseconds"),
+        "event": "tool_call",
+        "tool": tool,
+        "outcome": outcome,
+        "duration_ms": round(seconds * 1000, 1),
+    }
+    if token is not None:
+        record["subject"] = token.subject
+        record["client_id"] = token.client_id or None
+    job_id = arguments.get("job_id")
+    if isinstance(job_id, str) and job_id.strip():
+        record["job_id"] = job_id.strip().lower() if is_guid(job_id.strip()) else "(not an id)"
+    site = arguments.get("site")
+    if isinstance(site, str) and site.strip():  # an id, or a site's display name
+        record["site"] = site.strip()[:MAX_AUDITED_SITE_CHARS]
+    return record
+
+
+def write_audit(record: Mapping[str, Any]) -> None:
+    audit_log.info("%s", json.dumps(record, separators=(",", ":")))
+
+
+def configure_audit(path: str | None) -> None:
+    """The audit trail goes to stderr, or appended to `path` (WIX_MCP_AUDIT_LOG)."""
+    from logging import FileHandler, StreamHandler
+
+    handler = FileHandler(path, encoding="utf-8") if path else StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    audit_log.handlers[:] = [handler]
+    audit_log.setLevel(logging.INFO)
+    audit_log.propagate = False
+
+
+def metadata_url(oauth: OAuthSettings) -> str:
+    """RFC 9728: the protected resource metadata of https://host/mcp is at
+    https://host/.well-known/oauth-protected-resource/mcp."""
+    return str(build_resource_metadata_url(AnyHttpUrl(oauth.resource)))
+
+
+def protected_resource_routes(oauth: OAuthSettings, *, write: bool) -> list[Route]:
+    """The metadata clients read to learn where to sign in and which scopes to ask for."""
+    return create_protected_resource_routes(
+        resource_url=AnyHttpUrl(oauth.resource),
+        authorization_servers=[AnyHttpUrl(oauth.issuer)],
+        scopes_supported=[READ_SCOPE, WRITE_SCOPE] if write else [READ_SCOPE],
+        resource_name="Wix Data Mover MCP",
+    )
+
+
+class ScopeGuard:
+    """A tools/call of a writing tool by a token without the write scope gets 403
+    insufficient_scope, naming the scope to ask for (the MCP spec's step-up authorization).
+    Runs after authentication; anything else passes through untouched."""
+
+    def __init__(self, app: ASGIApp, *, write_tools: set[str], metadata_url: str) -> None:
+        self._app = app
+        self._write_tools = write_tools
+        self._metadata_url = metadata_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        token = getattr(user, "access_token", None)
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not self._write_tools
+            or not isinstance(token, AccessToken)
+            or may_write(token)
+        ):
+            await self._app(scope, receive, send)
+            return
+        body, more = await _read_body(receive, MAX_GUARDED_BODY_BYTES)
+        if not more and self._calls_writing_tool(body):
+            await self._refuse(send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": more}
+
+        await self._app(scope, replay, send)
+
+    def _calls_writing_tool(self, body: bytes) -> bool:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return False  # the transport answers malformed JSON itself
+        messages = cast("list[Any]", message) if isinstance(message, list) else [message]
+        return any(_called_tool(item) in self._write_tools for item in messages)
+
+    async def _refuse(self, send: Send) -> None:
+        description = f"This tool needs the {WRITE_SCOPE} scope; sign in again asking for it."
+        challenge = (
+            f'Bearer error="insufficient_scope", scope="{READ_SCOPE} {WRITE_SCOPE}", '
+            f'resource_metadata="{self._metadata_url}", error_description="{description}"'
+        )
+        response = JSONResponse(
+            {"error": "insufficient_scope", "error_description": description},
+            status_code=403,
+            headers={"www-authenticate": challenge},
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+def _called_tool(message: Any) -> str | None:
+    """The tool a JSON-RPC message calls, if it is a tools/call."""
+    if not isinstance(message, dict):
+        return None
+    request = cast("dict[str, Any]", message)
+    params = request.get("params")
+    if request.get("method") != "tools/call" or not isinstance(params, dict):
+        return None
+    name = cast("dict[str, Any]", params).get("name")
+    return name if isinstance(name, str) else None
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The request body up to `limit` bytes, and whether more is still to come."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body, False
+        body += message.get("body", b"")
+        more = bool(message.get("more_body", False))
+        if not more or len(body) > limit:
+            return body, more
