@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
@@ -26,12 +27,12 @@ from .arguments import describe_arguments
 from .auth import (
     READ_SCOPE,
     WRITE_SCOPE,
-    JwtVerifier,
     OAuthSettings,
     audit_record,
     may_write,
     write_audit,
 )
+from .card import CARD_URI, card_resource_html
 from .config import API_KEYS_URL, Settings, SettingsError
 from .prompts import load_prompts
 from .tools import (
@@ -143,6 +144,23 @@ class WixDataMoverServer(MCPServer[AppState]):
             )
 
 
+def job_card_app() -> Apps:
+    """The MCP Apps extension with the job card: one self-contained page, nothing to load."""
+    apps = Apps()
+    apps.add_html_resource(
+        CARD_URI,
+        card_resource_html(),
+        name="job_card",
+        title="Job card",
+        description="A data movement job at a glance: progress, counts, rejected items by code.",
+        csp=ResourceCsp(
+            connect_domains=[], resource_domains=[], frame_domains=[], base_uri_domains=[]
+        ),
+        prefers_border=True,
+    )
+    return apps
+
+
 def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None) -> dict[str, Any]:
     if oauth is None or not oauth.enabled:
         return {}
@@ -152,7 +170,11 @@ def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None
         required_scopes=[READ_SCOPE],
         validate_token_resource=False,  # the verifier checks the audience, which may differ
     )
-    return {"auth": auth, "token_verifier": verifier or JwtVerifier(oauth)}
+    if verifier is None:
+        from .oauth import JwtVerifier  # PyJWT loads only when OAuth is on
+
+        verifier = JwtVerifier(oauth)
+    return {"auth": auth, "token_verifier": verifier}
 
 
 def writes(annotations: ToolAnnotations | None) -> bool:
@@ -224,6 +246,7 @@ def build_server(
         title="Wix Data Mover",
         version=__version__,
         icons=[server_icon()],
+        extensions=[job_card_app()],
         **_resource_server(oauth, token_verifier),
         instructions=INSTRUCTIONS.format(
             terminate=TERMINATE_ON if allow_terminate else TERMINATE_OFF,
@@ -244,6 +267,7 @@ def build_server(
             title=spec.title,
             description=spec.description,
             annotations=spec.annotations,
+            meta=spec.meta,
         )
     server.resource(
         "wix-data-mover://jobs/{job_id}",

@@ -175,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
 
     job = command("job", _command("job"))
     job.add_argument("job_id", help="the job's id, a GUID")
+    job.add_argument("--html", metavar="FILE", help="also write the job card, to open in a browser")
     _add_site(job)
     _add_json(job)
 

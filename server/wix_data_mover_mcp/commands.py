@@ -24,11 +24,14 @@ from typing import Any, cast
 
 import anyio
 from mcp import Client
+from mcp.client.extension import ClientExtension
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from .app import build_server
 from .arguments import job_id_problem
+from .card import CARD_META_KEY, filled_card_html
 from .client import WixDataMoverClient, create_http_client
 from .config import (
     API_KEYS_URL,
@@ -75,7 +78,9 @@ async def _run(name: str, args: argparse.Namespace) -> int:
             return await doctor(settings, [], demo=True)
         if name == "retry":  # the person asked for it, and confirms below
             settings = settings.model_copy(update={"allow_writes": True})
-        async with Client(build_server(settings, demo=args.demo)) as client:
+        # `job --html` asks as a host that renders MCP Apps would, so the answer carries the card.
+        extensions = [AppsHost()] if getattr(args, "html", None) else []
+        async with Client(build_server(settings, demo=args.demo), extensions=extensions) as client:
             try:
                 return await COMMANDS[name](client, args)
             except CommandError as exc:
@@ -120,8 +125,27 @@ async def list_sites(client: Client, args: argparse.Namespace) -> int:
 
 async def show_job(client: Client, args: argparse.Namespace) -> int:
     result = await _call(client, "get_data_movement_job", {"job_id": args.job_id} | _site(args))
+    if args.html:
+        card = (result.meta or {}).get(CARD_META_KEY)
+        if not isinstance(card, dict):
+            raise CommandError("The answer carried no job card to write.")
+        try:
+            html = filled_card_html(cast(dict[str, Any], card))
+            await anyio.Path(args.html).write_text(html, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {args.html}: {exc.strerror}.") from None
+        print(f"Wrote the job card to {args.html}: open it in a browser.", file=sys.stderr)
     _print(result, as_json=args.json, args=args)
     return 0
+
+
+class AppsHost(ClientExtension):
+    """Declares MCP Apps support, as hosts that render the job card do."""
+
+    identifier = EXTENSION_ID
+
+    def settings(self) -> dict[str, Any]:
+        return {"mimeTypes": [APP_MIME_TYPE]}
 
 
 async def list_jobs(client: Client, args: argparse.Namespace) -> int:

@@ -620,3 +620,33 @@ def summarize_across_sites(
             reason = "the key does not cover it" if status == " (403)" else "Wix did not answer"
             lines.append(f"- {entry.site.label()}{status}: {reason}")
     return "\n".join(lines)
+
+
+def timing_sentences(job: DataMovementJob, now: datetime) -> list[str]:
+    """When it was submitted and how long it ran, worded as the summary words them."""
+    sentences = _submitted_ago(job, now)
+    if (took := _took(job)) and job.status in FINISHED_STATUSES:
+        ended = "failed" if job.status == "FAILED" else "finished"
+        sentences.append(f"It {ended} {took} after it was submitted.")
+    elif job.status == "IN_PROGRESS" and job.started_at is not None:
+        since = (now - job.started_at).total_seconds()
+        if (left := _time_left(job.progress, since)) is not None:
+            sentences.append(f"At its average pace since then, about {_duration(left)} is left.")
+    return sentences
+
+
+def counts_phrase(job: DataMovementJob) -> str:
+    """The item counts the job's own counters give, as a sentence, or ''."""
+    counts = _item_counts(job)
+    return _capital(counts) + "." if counts else ""
+
+
+def download_url(job: DataMovementJob) -> str | None:
+    """The file a finished export wrote, when Wix gives a plain http(s) URL for it."""
+    destination = job.destination
+    if job.status not in ("COMPLETED", "PARTIALLY_SUCCESSFUL"):
+        return None
+    if not destination or not destination.file:
+        return None
+    url = (destination.file.url or "").strip()
+    return url if url.startswith(("https://", "http://")) and plain_url(url) == url else None

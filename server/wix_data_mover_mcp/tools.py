@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from mcp import MCPError
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
@@ -30,6 +31,7 @@ from mcp.types import (
 from pydantic import BaseModel, Field
 
 from .arguments import job_id_problem, status_problem
+from .card import CARD_META_KEY, CARD_URI, job_card
 from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
 from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from .errors import WixApiError
@@ -200,7 +202,7 @@ async def get_data_movement_job(
         raw = await state.wix().get_job(job_id, site=where and where.id)
     result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
     await add_schedule(result, state, where and where.id)
-    return tool_result(result.summary, result, raw)
+    return await with_card(ctx, tool_result(result.summary, result, raw), raw, where, site)
 
 
 async def list_data_movement_jobs(
@@ -314,7 +316,7 @@ async def wait_for_data_movement_job(
     outcome = WaitResult(
         **result.model_dump(), timed_out=not result.finished, waited_seconds=waited
     )
-    return tool_result(outcome.summary, outcome, raw)
+    return await with_card(ctx, tool_result(outcome.summary, outcome, raw), raw, where, site)
 
 
 async def terminate_data_movement_job(
@@ -547,6 +549,10 @@ class ToolSpec:
     title: str
     description: str
     annotations: ToolAnnotations
+    meta: dict[str, Any] | None = None
+
+
+CARD = {"ui": {"resourceUri": CARD_URI}}  # hosts that render MCP Apps show the job card
 
 
 SITE_TOOLS = (
@@ -574,6 +580,7 @@ READ_TOOLS = (
         "say how it is going: status, progress, items moved or rejected, how long it ran, "
         "where the data went, and for a failure what the error means and what to try.",
         READ_ONLY,
+        CARD,
     ),
     ToolSpec(
         list_data_movement_jobs,
@@ -598,6 +605,7 @@ READ_TOOLS = (
         "moves, then return the same summary as get_data_movement_job. If time runs out "
         "the job is still running: say so, and call this again to keep waiting.",
         READ_ONLY,
+        CARD,
     ),
 )
 RETRY = ToolSpec(
@@ -749,6 +757,50 @@ def stage_progress(job: DataMovementJob) -> float:
             return 1.0
         case _:
             return 2 + 0.97 * (percent_complete(job) or 0)
+
+
+async def with_card(
+    ctx: Context[AppState],
+    result: CallToolResult,
+    raw: dict[str, Any],
+    where: Site | None,
+    site: str | None,
+) -> CallToolResult:
+    """For a host that renders MCP Apps, the job card's facts in the result's _meta (with
+    rejected items by code from the first page of logs); other clients get the result as is."""
+    if not client_supports_apps(ctx):
+        return result
+    state = ctx.request_context.lifespan_context
+    job, _ = parse_job(raw)
+    groups, more = None, False
+    if job.id and is_guid(job.id) and job.progress and job.progress.items_rejected:
+        groups, more = await rejected_by_code(state, job.id, where and where.id)
+    arguments = {"job_id": job.id, **({"site": site} if site else {})}
+    card = job_card(
+        job,
+        now=datetime.now(UTC),
+        site_label=where.label() if where else None,
+        site_names=state.site_names(),
+        groups=groups,
+        more_logs=more,
+        refresh={"tool": "get_data_movement_job", "arguments": arguments},
+    )
+    return result.model_copy(update={"meta": {CARD_META_KEY: card}})
+
+
+async def rejected_by_code(
+    state: AppState, job_id: str, site_id: str | None
+) -> tuple[list[FailureGroup] | None, bool]:
+    """Rejected items by error code from the first page of logs, and whether more logs exist;
+    None when the logs cannot be read (the card then shows no chart)."""
+    wix = state.wix()
+    try:
+        body = await wix.call(lambda: wix.client.list_logs(job_id, limit=100, site=site_id))
+    except WixApiError:
+        return None, False
+    raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
+    logs = [parse_leniently(MovementLog, log)[0] for log in raw_logs]
+    return group_failures(logs), paging_cursor(body) is not None
 
 
 def tool_result(
