@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import jwt
@@ -20,14 +21,16 @@ from starlette.routing import Route
 from wix_data_mover_mcp.serving import BackgroundServer
 
 
-def new_key() -> RSAPrivateKey:
+@cache
+def pooled_key(number: int) -> RSAPrivateKey:
+    """RSA keys made at test time, once per number and process (making one takes a while)."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass
 class SigningKey:
     kid: str
-    private: RSAPrivateKey = field(default_factory=new_key)
+    private: RSAPrivateKey = field(default_factory=lambda: pooled_key(0))
 
     def jwk(self) -> dict[str, Any]:
         public = RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
@@ -70,7 +73,7 @@ class TestIssuer(BackgroundServer):
 
     def rotate(self) -> SigningKey:
         """A new signing key replaces the old one in the JWKS."""
-        key = SigningKey(f"key-{len(self.keys) + 1}")
+        key = SigningKey(f"key-{len(self.keys) + 1}", pooled_key(len(self.keys)))
         self.keys.append(key)
         self.published = [key]
         return key

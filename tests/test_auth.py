@@ -25,24 +25,22 @@ from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.auth import (
     READ_SCOPE,
     WRITE_SCOPE,
-    IssuerKeys,
-    JwtVerifier,
     OAuthConfigError,
     OAuthSettings,
     audit_log,
     audit_record,
     configure_audit,
     load_oauth_settings,
-    metadata_urls,
 )
 from wix_data_mover_mcp.cli import main
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.http_transport import BindRefused, http_app
+from wix_data_mover_mcp.oauth import IssuerKeys, JwtVerifier, metadata_urls
 from wix_data_mover_mcp.serving import BackgroundServer
 
 from .conftest import free_port, settings_for
-from .issuer import SigningKey, TestIssuer
+from .issuer import SigningKey, TestIssuer, pooled_key
 
 BOTH = f"{READ_SCOPE} {WRITE_SCOPE}"
 INITIALIZE = {
@@ -164,8 +162,12 @@ BAD_TOKENS = {
     "not yet valid": lambda issuer, resource: issuer.token(resource, not_before=600),
     "wrong audience": lambda issuer, resource: issuer.token("https://other.example.com/mcp"),
     "wrong issuer": lambda issuer, resource: issuer.token(resource, iss="https://evil.example"),
-    "bad signature": lambda issuer, resource: issuer.token(resource, key=SigningKey("key-1")),
-    "unknown key": lambda issuer, resource: issuer.token(resource, key=SigningKey("stranger")),
+    "bad signature": lambda issuer, resource: issuer.token(
+        resource, key=SigningKey("key-1", pooled_key(98))
+    ),
+    "unknown key": lambda issuer, resource: issuer.token(
+        resource, key=SigningKey("stranger", pooled_key(99))
+    ),
     "not a jwt": lambda issuer, resource: "opaque-token-0123456789",
     "no expiry": lambda issuer, resource: issuer.token(resource, exp=None),
 }
@@ -209,7 +211,7 @@ async def test_a_rotated_key_is_fetched_once_and_unknown_keys_do_not_refetch_at_
         rotated = await verifier.verify_token(issuer.token(settings.resource, key=new_key))
         requests_after_rotation = issuer.jwks_requests
         for n in range(5):
-            stranger = SigningKey(f"stranger-{n}")
+            stranger = SigningKey(f"stranger-{n}", pooled_key(99))
             assert (
                 await verifier.verify_token(issuer.token(settings.resource, key=stranger)) is None
             )
