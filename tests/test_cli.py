@@ -150,7 +150,8 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     assert answer.json()["job"]["status"] == "COMPLETED"
 
 
-def test_the_demo_tour_walks_through_every_question(capsys):
+def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
+    monkeypatch.setattr("wix_data_mover_mcp.demo.TOUR_PACE", 0.01)  # the same tour, faster
     code, out, _ = run(capsys, "demo")
     out = " ".join(out.split())  # lines are wrapped for the terminal
     assert code == 0
