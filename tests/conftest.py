@@ -66,5 +66,6 @@ def free_port() -> int:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """One worker more than cores: much of the suite waits on loopback I/O, not the CPU."""
-    return (os.cpu_count() or 1) + 1
+    """Two workers per core: much of the suite waits on loopback I/O and timeouts, not the CPU
+    (on 2 cores, 4 workers measured about 1.5 s faster than 3 over four alternating runs)."""
+    return 2 * (os.cpu_count() or 1)

@@ -31,8 +31,9 @@ from wix_data_mover_mcp.auth import (
     audit_record,
     configure_audit,
     load_oauth_settings,
+    write_audit,
 )
-from wix_data_mover_mcp.cli import main
+from wix_data_mover_mcp.cli import audit_trail, main
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.http_transport import BindRefused, http_app
@@ -376,3 +377,27 @@ def test_an_issuer_is_kept_exactly_as_written_trailing_slash_and_all():
     assert oauth_for("https://login.example.com/realms/x").issuer == (
         "https://login.example.com/realms/x"
     )
+
+
+@pytest.mark.parametrize(
+    ("transport", "env", "expected"),
+    [
+        ("http", {}, (True, None)),
+        ("http", {"WIX_MCP_AUDIT_LOG": "/var/log/wix-mcp.jsonl"}, (True, "/var/log/wix-mcp.jsonl")),
+        ("stdio", {}, (False, None)),
+        ("stdio", {"WIX_MCP_AUDIT_LOG": " "}, (False, None)),
+        ("stdio", {"WIX_MCP_AUDIT_LOG": "audit.jsonl"}, (True, "audit.jsonl")),
+    ],
+)
+def test_a_shared_server_always_keeps_an_audit_trail_a_personal_one_when_asked(
+    transport, env, expected
+):
+    assert audit_trail(transport, env) == expected
+
+
+def test_an_unconfigured_audit_trail_writes_nothing_and_costs_no_json(monkeypatch):
+    called: list[object] = []
+    monkeypatch.setattr(audit_log, "handlers", [])  # as in a process that never configured it
+    monkeypatch.setattr("wix_data_mover_mcp.auth.json.dumps", lambda *a, **k: called.append(a))
+    write_audit({"tool": "get_data_movement_job"})
+    assert called == []

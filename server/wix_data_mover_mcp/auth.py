@@ -139,7 +139,8 @@ def audit_record(
 
 
 def write_audit(record: Mapping[str, Any]) -> None:
-    audit_log.info("%s", json.dumps(record, separators=(",", ":")))
+    if audit_log.handlers and audit_log.isEnabledFor(logging.INFO):  # only once configured
+        audit_log.info("%s", json.dumps(record, separators=(",", ":")))
 
 
 def configure_audit(path: str | None) -> None:

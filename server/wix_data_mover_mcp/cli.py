@@ -9,7 +9,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -313,7 +313,9 @@ def _serve(args: argparse.Namespace) -> int:
             server_settings = settings.model_copy(update={k: True for k, v in allowed.items() if v})
         try:
             oauth = load_oauth_settings() if args.transport == "http" else None
-            configure_audit(os.environ.get("WIX_MCP_AUDIT_LOG", "").strip() or None)
+            keep, audit_file = audit_trail(args.transport, os.environ)
+            if keep:
+                configure_audit(audit_file)
             configure_tracing()
         except OAuthConfigError as exc:
             sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
@@ -347,6 +349,13 @@ def _serve(args: argparse.Namespace) -> int:
             )
         server.run()
     return 0
+
+
+def audit_trail(transport: str, env: Mapping[str, str]) -> tuple[bool, str | None]:
+    """Whether to keep an audit trail, and the file for it (None: stderr). A shared HTTP server
+    always keeps one; a personal stdio server only when WIX_MCP_AUDIT_LOG names a file."""
+    audit_file = env.get("WIX_MCP_AUDIT_LOG", "").strip() or None
+    return transport == "http" or audit_file is not None, audit_file
 
 
 def _settings_source(args: argparse.Namespace) -> AbstractContextManager[Settings | SettingsError]:
