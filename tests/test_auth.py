@@ -401,3 +401,24 @@ def test_an_unconfigured_audit_trail_writes_nothing_and_costs_no_json(monkeypatc
     monkeypatch.setattr("wix_data_mover_mcp.auth.json.dumps", lambda *a, **k: called.append(a))
     write_audit({"tool": "get_data_movement_job"})
     assert called == []
+
+
+def test_doctor_checks_that_the_identity_provider_publishes_its_keys(issuer, monkeypatch, capsys):
+    monkeypatch.setenv("WIX_MCP_OAUTH_ISSUER", issuer.issuer)
+    monkeypatch.setenv("WIX_MCP_PUBLIC_URL", "https://mcp.example.com/mcp")
+    main(["doctor", "--demo"])
+    out = capsys.readouterr().out
+    assert (
+        f"✓ The identity provider {issuer.issuer} publishes 1 signing key(s); tokens must be for "
+        "https://mcp.example.com/mcp"
+    ) in out
+
+
+def test_doctor_names_an_issuer_that_publishes_no_keys(monkeypatch, capsys):
+    nowhere = f"http://127.0.0.1:{free_port()}/tenant"
+    monkeypatch.setenv("WIX_MCP_OAUTH_ISSUER", nowhere)
+    monkeypatch.setenv("WIX_MCP_PUBLIC_URL", "https://mcp.example.com/mcp")
+    assert main(["doctor", "--demo"]) == 1
+    out = capsys.readouterr().out
+    assert f"✗ The identity provider {nowhere} does not publish its signing keys" in out
+    assert "Check WIX_MCP_OAUTH_ISSUER" in out and "Traceback" not in out

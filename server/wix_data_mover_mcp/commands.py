@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shlex
 import shutil
@@ -23,6 +24,7 @@ from itertools import chain, repeat
 from typing import Any, cast
 
 import anyio
+import httpx
 from mcp import Client
 from mcp.client.extension import ClientExtension
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
@@ -355,8 +357,49 @@ COMMANDS: dict[str, Command] = {
 # --- doctor ---------------------------------------------------------------------------------
 
 
+OAUTH_VARIABLES = ("OAUTH_ISSUER", "PUBLIC_URL", "OAUTH_AUDIENCE")
+
+
 async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: bool) -> int:
     """Every check, ✓ or ✗ with the fix under each failure; exit 0 only when all pass."""
+    signing_in = await _oauth_checks()
+    wix = await _wix_checks(settings, problems, demo=demo)
+    return wix or signing_in
+
+
+async def _oauth_checks() -> int:
+    """With WIX_MCP_OAUTH_* set (HTTP sign-in): the settings, and the provider's keys."""
+    from .auth import OAuthConfigError, load_oauth_settings
+
+    if not any(os.environ.get(f"WIX_MCP_{name}", "").strip() for name in OAUTH_VARIABLES):
+        return 0
+    try:
+        oauth = load_oauth_settings()
+    except OAuthConfigError as exc:
+        _check(False, "The OAuth settings are not valid", str(exc))
+        return 1
+    from .oauth import IssuerKeys
+
+    keys = IssuerKeys(oauth.issuer)
+    try:
+        await keys.refresh()
+    except (httpx.HTTPError, OAuthConfigError, ValueError) as exc:
+        _check(
+            False,
+            f"The identity provider {oauth.issuer} does not publish its signing keys",
+            f"{exc}. Check WIX_MCP_OAUTH_ISSUER: it must be the issuer exactly as tokens name it.",
+        )
+        return 1
+    _check(
+        keys.count > 0,
+        f"The identity provider {oauth.issuer} publishes {keys.count} signing key(s); tokens "
+        f"must be for {oauth.audience}",
+        "Its key set has no signing key this server can use (RSA or EC).",
+    )
+    return 0 if keys.count else 1
+
+
+async def _wix_checks(settings: Settings, problems: list[tuple[str, str]], *, demo: bool) -> int:
     if demo:
         _check(True, f"Demo mode: the built-in emulator at {settings.base_url} stands in for Wix")
     else:

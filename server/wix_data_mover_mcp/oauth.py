@@ -83,6 +83,15 @@ class IssuerKeys:
             return next(iter(self._keys.values())) if len(self._keys) == 1 else None
         return self._keys.get(kid)
 
+    @property
+    def count(self) -> int:
+        """How many signing keys the last fetch found."""
+        return len(self._keys)
+
+    async def refresh(self) -> None:
+        """Fetch the issuer's metadata (once) and its keys now."""
+        await self._refresh()
+
     async def _refresh(self) -> None:
         async with httpx.AsyncClient(
             transport=self.transport, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False
