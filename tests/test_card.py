@@ -216,6 +216,18 @@ window.load = (html) => { frame.srcdoc = html; };
 </script></body></html>"""
 
 
+# Nothing the card needs: no sandbox (root in CI), GPU, extensions or background traffic.
+LEAN = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--no-first-run",
+]
+
+
 class BrowserThread:
     """Headless Chromium driven through Playwright's sync API on a thread of its own, so its
     event loop never meets the ones the other tests in this process run."""
