@@ -66,9 +66,9 @@ async def test_tool_calls_and_progress_reach_an_http_client_with_the_token(emula
             DEMO_SITE_ID,
             {"id": "55555555-0000-4000-8000-000000000001", "source": {}, "destination": {}},
             submitted_at=emulator.state.now(),
-            pending=0.2,
-            initializing=0.2,
-            running=1.0,
+            pending=0.1,
+            initializing=0.1,
+            running=2.0,
         )
     )
     updates: list[float] = []
@@ -86,7 +86,8 @@ async def test_tool_calls_and_progress_reach_an_http_client_with_the_token(emula
             )
     assert (got.structured_content or {})["status"] == "COMPLETED"
     assert (waited.structured_content or {})["status"] == "COMPLETED"
-    assert len(updates) >= 3 and updates[-1] == 100
+    # Some progress while it ran, then the end; how many polls land depends on the machine.
+    assert len(updates) >= 2 and updates[0] < 100 and updates[-1] == 100
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"bearer {TOKEN}x", TOKEN])
