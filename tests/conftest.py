@@ -21,6 +21,18 @@ hypothesis.settings.register_profile("default", max_examples=20, deadline=None)
 hypothesis.settings.register_profile("thorough", max_examples=300, deadline=None)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# A raw MCP initialize request, and the headers streamable HTTP asks of every POST.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 FAST_RETRY = RetryPolicy(first_backoff=0.01, max_backoff=0.05, max_retry_after=0.2, deadline=5)
 
 

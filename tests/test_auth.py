@@ -40,21 +40,10 @@ from wix_data_mover_mcp.http_transport import BindRefused, http_app
 from wix_data_mover_mcp.oauth import IssuerKeys, JwtVerifier, metadata_urls
 from wix_data_mover_mcp.serving import BackgroundServer
 
-from .conftest import free_port, settings_for
+from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
 from .issuer import SigningKey, TestIssuer, pooled_key
 
 BOTH = f"{READ_SCOPE} {WRITE_SCOPE}"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")

@@ -24,20 +24,9 @@ from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.http_transport import BindRefused, http_app
 from wix_data_mover_mcp.serving import BackgroundServer
 
-from .conftest import free_port, settings_for
+from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
 
 TOKEN = "test-token-0123456789abcdef-never-a-real-one"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from .auth import (
     READ_SCOPE,
     WRITE_SCOPE,
     OAuthSettings,
+    audit_on,
     audit_record,
     may_write,
     write_audit,
@@ -136,12 +137,17 @@ class WixDataMoverServer(MCPServer[AppState]):
                 raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
             raise
         finally:
-            seconds = time.monotonic() - started
-            write_audit(
-                audit_record(
-                    tool=name, arguments=arguments, token=token, outcome=outcome, seconds=seconds
+            if audit_on():  # the record is built only when someone keeps it
+                seconds = time.monotonic() - started
+                write_audit(
+                    audit_record(
+                        tool=name,
+                        arguments=arguments,
+                        token=token,
+                        outcome=outcome,
+                        seconds=seconds,
+                    )
                 )
-            )
 
 
 def job_card_app() -> Apps:
@@ -162,7 +168,7 @@ def job_card_app() -> Apps:
 
 
 def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None) -> dict[str, Any]:
-    if oauth is None or not oauth.enabled:
+    if oauth is None:
         return {}
     auth = AuthSettings(
         issuer_url=oauth.issuer,  # pyright: ignore[reportArgumentType]

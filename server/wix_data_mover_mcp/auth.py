@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import is_guid
+from .config import https_unless_local, is_guid
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("wix_data_mover_mcp.audit")
@@ -28,7 +28,6 @@ READ_SCOPE = "wix-data-mover:read"
 WRITE_SCOPE = "wix-data-mover:write"
 MAX_AUDITED_SITE_CHARS = 100
 MAX_GUARDED_BODY_BYTES = 1024 * 1024  # the transport refuses larger bodies anyway
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 class OAuthConfigError(Exception):
@@ -50,12 +49,10 @@ class OAuthSettings(BaseSettings):
 
     @field_validator("oauth_issuer", "public_url")
     @classmethod
-    def _https_unless_local(cls, value: str | None) -> str | None:
+    def _plain_https_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        url = HttpUrl(value.strip())
-        if url.scheme != "https" and url.host not in LOCAL_HOSTS:
-            raise ValueError("must use https (plain http is allowed only for localhost)")
+        url = https_unless_local(HttpUrl(value.strip()))
         if url.query or url.fragment:
             raise ValueError("must be a plain URL, with no query or fragment")
         return value.strip()
@@ -75,10 +72,6 @@ class OAuthSettings(BaseSettings):
         return self
 
     @property
-    def enabled(self) -> bool:
-        return self.oauth_issuer is not None
-
-    @property
     def issuer(self) -> str:
         return self.oauth_issuer or ""
 
@@ -91,9 +84,10 @@ class OAuthSettings(BaseSettings):
         return (self.oauth_audience or "").strip() or self.resource
 
 
-def load_oauth_settings() -> OAuthSettings:
+def load_oauth_settings() -> OAuthSettings | None:
+    """The OAuth settings from the environment, or None when OAuth is not set up."""
     try:
-        return OAuthSettings()
+        settings = OAuthSettings()
     except ValidationError as exc:
         reasons = [
             f"{'WIX_MCP_' + str(e['loc'][0]).upper() + ': ' if e['loc'] else ''}"
@@ -101,6 +95,7 @@ def load_oauth_settings() -> OAuthSettings:
             for e in exc.errors(include_input=False, include_url=False)
         ]
         raise OAuthConfigError("Invalid OAuth configuration. " + "; ".join(reasons) + ".") from None
+    return settings if settings.oauth_issuer is not None else None
 
 
 def may_write(token: AccessToken | None) -> bool:
@@ -138,8 +133,13 @@ def audit_record(
     return record
 
 
+def audit_on() -> bool:
+    """Whether configure_audit has pointed the trail somewhere."""
+    return bool(audit_log.handlers) and audit_log.isEnabledFor(logging.INFO)
+
+
 def write_audit(record: Mapping[str, Any]) -> None:
-    if audit_log.handlers and audit_log.isEnabledFor(logging.INFO):  # only once configured
+    if audit_on():
         audit_log.info("%s", json.dumps(record, separators=(",", ":")))
 
 
@@ -151,7 +151,6 @@ def configure_audit(path: str | None) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     audit_log.handlers[:] = [handler]
     audit_log.setLevel(logging.INFO)
-    audit_log.propagate = False
 
 
 def metadata_url(oauth: OAuthSettings) -> str:

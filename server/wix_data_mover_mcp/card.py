@@ -90,6 +90,7 @@ def job_card(
     return card
 
 
+@cache
 def card_resource_html() -> str:
     """The page a host loads as the ui:// resource; the tool result fills it in."""
     return _page(None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
 import shlex
 import shutil
@@ -357,9 +356,6 @@ COMMANDS: dict[str, Command] = {
 # --- doctor ---------------------------------------------------------------------------------
 
 
-OAUTH_VARIABLES = ("OAUTH_ISSUER", "PUBLIC_URL", "OAUTH_AUDIENCE")
-
-
 async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: bool) -> int:
     """Every check, ✓ or ✗ with the fix under each failure; exit 0 only when all pass."""
     signing_in = await _oauth_checks()
@@ -371,13 +367,13 @@ async def _oauth_checks() -> int:
     """With WIX_MCP_OAUTH_* set (HTTP sign-in): the settings, and the provider's keys."""
     from .auth import OAuthConfigError, load_oauth_settings
 
-    if not any(os.environ.get(f"WIX_MCP_{name}", "").strip() for name in OAUTH_VARIABLES):
-        return 0
     try:
         oauth = load_oauth_settings()
     except OAuthConfigError as exc:
         _check(False, "The OAuth settings are not valid", str(exc))
         return 1
+    if oauth is None:
+        return 0
     from .oauth import IssuerKeys
 
     keys = IssuerKeys(oauth.issuer)

@@ -37,7 +37,7 @@ def _key_or_none(value: SecretStr | None) -> SecretStr | None:
     return SecretStr(key)
 
 
-def _https_unless_local(url: HttpUrl) -> HttpUrl:
+def https_unless_local(url: HttpUrl) -> HttpUrl:
     """The key travels in a header: plain http only to this machine (the emulator)."""
     if url.scheme != "https" and url.host not in ("localhost", "127.0.0.1", "[::1]", "::1"):
         raise ValueError("must use https (plain http is allowed only for localhost)")
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     api_key: Annotated[SecretStr | None, AfterValidator(_key_or_none)] = None
     site_id: OptionalGuid = None
     account_id: OptionalGuid = None
-    api_base_url: Annotated[HttpUrl, AfterValidator(_https_unless_local)] = HttpUrl(
+    api_base_url: Annotated[HttpUrl, AfterValidator(https_unless_local)] = HttpUrl(
         "https://www.wixapis.com"
     )
     api_timeout: float = Field(default=10.0, gt=0, le=120)

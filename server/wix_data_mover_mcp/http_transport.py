@@ -59,23 +59,13 @@ def http_app(
     """The ASGI app: /mcp (streamable HTTP) behind the token check, and /healthz. With `oauth`
     (the server built with the same settings) the SDK checks access tokens and serves the
     protected resource metadata, and writing tools need the write scope."""
-    if token and oauth is not None and oauth.enabled:
+    if token and oauth is not None:
         raise BindRefused(
             "Both WIX_MCP_AUTH_TOKEN and WIX_MCP_OAUTH_ISSUER are set: choose one way to sign "
             "in. Unset WIX_MCP_AUTH_TOKEN to let each person sign in with the identity provider, "
             "or unset the WIX_MCP_OAUTH_* settings to keep one shared token."
         )
-    if oauth is not None and oauth.enabled:
-        app = server.streamable_http_app(
-            stateless_http=True,
-            json_response=False,
-            max_request_body_size=MAX_REQUEST_BYTES,
-            transport_security=_security(host, [*allowed_hosts, oauth_host(oauth)]),
-            host=host,
-        )
-        assert isinstance(server, WixDataMoverServer)
-        return NoEventStream(with_scopes(app, server, oauth))
-    if not token and not is_loopback(host) and not insecure_no_auth:
+    if oauth is None and not token and not is_loopback(host) and not insecure_no_auth:
         raise BindRefused(
             f"Refusing to serve {host} without a token: anyone who can reach it could read your "
             "Wix jobs. Set WIX_MCP_AUTH_TOKEN to a long random secret (clients send it as "
@@ -83,15 +73,19 @@ def http_app(
             "front of this server already authenticates every request."
         )
 
+    public = [oauth_host(oauth)] if oauth is not None else []
     app = server.streamable_http_app(
         stateless_http=True,
         json_response=False,
         max_request_body_size=MAX_REQUEST_BYTES,
-        transport_security=_security(host, allowed_hosts),
+        transport_security=_security(host, [*allowed_hosts, *public]),
         host=host,
     )
-    app = NoEventStream(app)
-    return BearerTokenGuard(app, token) if token else app
+    if oauth is not None:
+        assert isinstance(server, WixDataMoverServer)
+        app = with_scopes(app, server, oauth)
+    guarded = NoEventStream(app)
+    return BearerTokenGuard(guarded, token) if token else guarded
 
 
 def oauth_host(oauth: OAuthSettings) -> str:
@@ -211,7 +205,7 @@ def serve_http(
     except PortUnavailable as exc:
         log.error("%s", exc)
         return 2
-    if oauth is not None and oauth.enabled:
+    if oauth is not None:
         auth = f"OAuth access tokens from {oauth.issuer} for {oauth.audience}"
     else:
         auth = "bearer token required" if token else "no token"

@@ -52,7 +52,6 @@ class IssuerKeys:
     """The issuer's signing keys, found through its metadata and cached by key id."""
 
     issuer: str
-    transport: httpx.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.monotonic
     _keys: dict[str, jwt.PyJWK] = field(default_factory=dict[str, jwt.PyJWK])
     _jwks_uri: str | None = None
@@ -71,7 +70,7 @@ class IssuerKeys:
             if recent:
                 return None  # an unknown key id again so soon: not a rotation, refuse
             try:
-                await self._refresh()
+                await self.refresh()
             except (httpx.HTTPError, OAuthConfigError, ValueError) as exc:
                 log.warning("Could not fetch the signing keys of %s: %s", self.issuer, exc)
                 self._fetched_at = self.clock()
@@ -90,12 +89,7 @@ class IssuerKeys:
 
     async def refresh(self) -> None:
         """Fetch the issuer's metadata (once) and its keys now."""
-        await self._refresh()
-
-    async def _refresh(self) -> None:
-        async with httpx.AsyncClient(
-            transport=self.transport, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False
-        ) as http:
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as http:
             if self._jwks_uri is None:
                 self._jwks_uri = await self._discover(http)
             jwks = await _get_object(http, self._jwks_uri)

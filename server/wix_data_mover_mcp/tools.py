@@ -276,8 +276,7 @@ async def list_data_movement_job_logs(
         )
         following = paging_cursor(body)
         next_cursor = encode_cursor("logs", [job_id, following]) if following else None
-    raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
-    logs = [parse_leniently(MovementLog, log)[0] for log in raw_logs]
+    raw_logs, logs = movement_logs(body)
     groups = group_failures(logs)
     summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None)
     result = LogsResult(
@@ -798,9 +797,14 @@ async def rejected_by_code(
         body = await wix.call(lambda: wix.client.list_logs(job_id, limit=100, site=site_id))
     except WixApiError:
         return None, False
-    raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
-    logs = [parse_leniently(MovementLog, log)[0] for log in raw_logs]
+    _, logs = movement_logs(body)
     return group_failures(logs), paging_cursor(body) is not None
+
+
+def movement_logs(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[MovementLog]]:
+    """A logs page's entries as Wix sent them, and as read."""
+    raw_logs = [cast(dict[str, Any], log) for log in body["logs"] if isinstance(log, dict)]
+    return raw_logs, [parse_leniently(MovementLog, log)[0] for log in raw_logs]
 
 
 def tool_result(
