@@ -307,9 +307,9 @@ async def fan_out(plan: Plan) -> list[Row]:
     """One search across 100 sites of an account, in process, against its own emulator."""
     from mcp import Client
 
-    from wix_data_mover_mcp.app import build_server
-    from wix_data_mover_mcp.demo import demo_settings
+    from wix_data_mover_mcp.cli.demo import demo_settings
     from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, seed_agency
+    from wix_data_mover_mcp.serve.app import build_server
 
     with Emulator(seeded=False) as own:
         seed_agency(own.state, sites=100, now=own.state.now())

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wix_data_mover_mcp.serving import BackgroundServer
+from wix_data_mover_mcp.serve.http_server import BackgroundServer
 
 
 @cache

@@ -21,8 +21,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.provider import AccessToken
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.auth import (
+from wix_data_mover_mcp.cli.main import audit_trail, main
+from wix_data_mover_mcp.emulator import Emulator
+from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.serve.auth import (
     READ_SCOPE,
     WRITE_SCOPE,
     OAuthConfigError,
@@ -33,12 +36,9 @@ from wix_data_mover_mcp.auth import (
     load_oauth_settings,
     write_audit,
 )
-from wix_data_mover_mcp.cli import audit_trail, main
-from wix_data_mover_mcp.emulator import Emulator
-from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.http_transport import BindRefused, http_app
-from wix_data_mover_mcp.oauth import IssuerKeys, JwtVerifier, metadata_urls
-from wix_data_mover_mcp.serving import BackgroundServer
+from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
+from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.serve.oauth import IssuerKeys, JwtVerifier, metadata_urls
 
 from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
 from .issuer import SigningKey, TestIssuer, pooled_key
@@ -387,7 +387,9 @@ def test_a_shared_server_always_keeps_an_audit_trail_a_personal_one_when_asked(
 def test_an_unconfigured_audit_trail_writes_nothing_and_costs_no_json(monkeypatch):
     called: list[object] = []
     monkeypatch.setattr(audit_log, "handlers", [])  # as in a process that never configured it
-    monkeypatch.setattr("wix_data_mover_mcp.auth.json.dumps", lambda *a, **k: called.append(a))
+    monkeypatch.setattr(
+        "wix_data_mover_mcp.serve.auth.json.dumps", lambda *a, **k: called.append(a)
+    )
     write_audit({"tool": "get_data_movement_job"})
     assert called == []
 

@@ -18,11 +18,16 @@ from mcp import Client
 from mcp.client.extension import ClientExtension
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.card import CARD_META_KEY, CARD_URI, card_resource_html, filled_card_html
-from wix_data_mover_mcp.cli import main
+from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.words.card import (
+    CARD_META_KEY,
+    CARD_URI,
+    card_resource_html,
+    filled_card_html,
+)
 
 from .conftest import settings_for
 

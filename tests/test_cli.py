@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wix_data_mover_mcp.cli import main
+from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.emulator import seed as demo
 
 from .conftest import free_port
@@ -151,7 +151,7 @@ def test_the_emulator_command_serves_the_api_until_stopped():
 
 
 def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
-    monkeypatch.setattr("wix_data_mover_mcp.demo.TOUR_PACE", 0.01)  # the same tour, faster
+    monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)  # the same tour, faster
     code, out, _ = run(capsys, "demo")
     out = " ".join(out.split())  # lines are wrapped for the terminal
     assert code == 0

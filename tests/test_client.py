@@ -9,14 +9,14 @@ import anyio
 import httpx
 import pytest
 
-from wix_data_mover_mcp.client import (
+from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.errors import WixApiError
+from wix_data_mover_mcp.wix.client import (
     MAX_BODY_BYTES,
     RetryPolicy,
     WixDataMoverClient,
     create_http_client,
 )
-from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.errors import WixApiError
 
 from . import payloads
 from .conftest import FAST_RETRY

@@ -18,8 +18,8 @@ import pytest
 from jsonschema import Draft7Validator
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.serve.app import build_server
 
 ROOT = Path(__file__).parents[1]
 

@@ -9,7 +9,7 @@ import pytest
 
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.models import ErrorBody, MovementLog, parse_job, parse_leniently
+from wix_data_mover_mcp.wix.models import ErrorBody, MovementLog, parse_job, parse_leniently
 
 HEADERS = {"authorization": DEMO_API_KEY, "wix-site-id": DEMO_SITE_ID}
 

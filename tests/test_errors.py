@@ -9,7 +9,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS
 
-from wix_data_mover_mcp.app import build_server
+from wix_data_mover_mcp.serve.app import build_server
 
 from .conftest import settings_for, texts
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.client import RetryPolicy
-from wix_data_mover_mcp.demo import demo_settings
+from wix_data_mover_mcp.cli.demo import demo_settings
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.emulator.state import FaultKind
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.wix.client import RetryPolicy
 
 from .conftest import texts
 

@@ -16,13 +16,13 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.cli import main
+from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.http_transport import BindRefused, http_app
-from wix_data_mover_mcp.serving import BackgroundServer
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
+from wix_data_mover_mcp.serve.http_server import BackgroundServer
 
 from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
 

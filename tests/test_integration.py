@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.client import RetryPolicy
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.wix.client import RetryPolicy
 
 from .conftest import settings_for, texts
 

@@ -20,13 +20,13 @@ import httpx
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server, connect_upstream
-from wix_data_mover_mcp.client import WixDataMoverClient, create_http_client
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.errors import WixApiError
-from wix_data_mover_mcp.http_transport import http_app
-from wix_data_mover_mcp.serving import BackgroundServer
-from wix_data_mover_mcp.upstream import Upstream
+from wix_data_mover_mcp.serve.app import build_server, connect_upstream
+from wix_data_mover_mcp.serve.http_app import http_app
+from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
+from wix_data_mover_mcp.wix.upstream import Upstream
 
 from . import payloads
 from .conftest import FAST_RETRY, free_port, settings_for

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from wix_data_mover_mcp.models import DataMovementJob, parse_job, redact_secrets
+from wix_data_mover_mcp.wix.models import DataMovementJob, parse_job, redact_secrets
 
 from . import payloads
 

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
-from wix_data_mover_mcp.models import MovementLog, parse_job, parse_leniently
-from wix_data_mover_mcp.summary import group_failures, job_line, summarize_logs
-from wix_data_mover_mcp.tools import job_result
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.tools.jobs import job_result
+from wix_data_mover_mcp.wix.models import MovementLog, parse_job, parse_leniently
+from wix_data_mover_mcp.words.summary import group_failures, job_line, summarize_logs
 
 from . import payloads
 from .conftest import FAST_RETRY, texts

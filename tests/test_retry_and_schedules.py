@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.retry import CannotRetry, retry_request
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.wix.retry import CannotRetry, retry_request
 
 from . import payloads
 from .conftest import FAST_RETRY, settings_for, texts

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
+from wix_data_mover_mcp.serve.app import build_server
 
 from . import payloads
 from .conftest import FAST_RETRY

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.serve.app import build_server
 
 from .conftest import FAST_RETRY, settings_for, texts
 

@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 from inline_snapshot import snapshot
 
-from wix_data_mover_mcp.models import parse_job
-from wix_data_mover_mcp.summary import job_line, percent_complete, summarize_job
+from wix_data_mover_mcp.wix.models import parse_job
+from wix_data_mover_mcp.words.summary import job_line, percent_complete, summarize_job
 
 from . import payloads
 

@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.serving import BackgroundServer
-from wix_data_mover_mcp.telemetry import configure_tracing
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.serve.telemetry import configure_tracing
 
 from .payloads import CSV_IMPORT_ID, csv_import_completed
 
@@ -82,7 +82,7 @@ def test_without_an_endpoint_nothing_is_exported(monkeypatch: pytest.MonkeyPatch
 
 EXPORTING = """
 from opentelemetry import trace
-from wix_data_mover_mcp.telemetry import configure_tracing
+from wix_data_mover_mcp.serve.telemetry import configure_tracing
 assert configure_tracing()
 with trace.get_tracer("check").start_as_current_span("exported-span"):
     pass

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from mcp import Client, MCPError
 
-from wix_data_mover_mcp.app import build_server
 from wix_data_mover_mcp.config import Settings, SettingsError
+from wix_data_mover_mcp.serve.app import build_server
 
 from . import payloads
 from .conftest import FAST_RETRY, texts

@@ -23,9 +23,9 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from wix_data_mover_mcp.app import RETRY_OFFER, build_server
 from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.prompts import load_prompts
+from wix_data_mover_mcp.serve.app import RETRY_OFFER, build_server
+from wix_data_mover_mcp.tools.prompts import load_prompts
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

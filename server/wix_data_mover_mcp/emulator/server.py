@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..serving import BackgroundServer
+from ..serve.http_server import BackgroundServer
 from .app import create_app
 from .seed import DEMO_API_KEY, seed
 from .state import EmulatorState

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
+from ..errors import WixApiError
 from .cursors import decode_cursor, encode_cursor
-from .errors import WixApiError
 from .models import Destination, Source, paging_cursor, parse_job
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from . import __version__
+from .. import __version__
 
 log = logging.getLogger(__name__)
 

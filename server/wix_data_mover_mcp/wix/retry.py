@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
+from ..text import quote
 from .models import FINISHED_STATUSES, REDACTED, parse_job
-from .text import quote
 
 RETRY_SUFFIX = " (retry)"
 MAX_NAME = 1024

@@ -23,7 +23,7 @@ from mcp import MCPError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
 from mcp.types import INVALID_PARAMS
 
-from .arguments import job_id_problem
+from ..words.arguments import job_id_problem
 
 MAX_ARGUMENT_CHARS = 2000
 NOT_GIVEN = "not given"
@@ -81,8 +81,9 @@ class CheckedPrompt(Prompt):
 
 def prompts_dir() -> Path:
     """In a wheel the prompts sit inside the package; in a checkout, at the top level."""
-    packaged = Path(__file__).with_name("prompts")
-    return packaged if packaged.is_dir() else Path(__file__).parents[2] / "prompts"
+    package = Path(__file__).parents[1]
+    packaged = package / "prompts"
+    return packaged if packaged.is_dir() else package.parents[1] / "prompts"
 
 
 def load_prompts(directory: Path | None = None) -> Iterator[PromptFile]:

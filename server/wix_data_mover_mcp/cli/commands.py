@@ -30,22 +30,22 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from .app import build_server
-from .arguments import job_id_problem
-from .card import CARD_META_KEY, filled_card_html
-from .client import WixDataMoverClient, create_http_client
-from .config import (
+from ..config import (
     API_KEYS_URL,
     Settings,
     SettingsError,
     describe_validation_error,
     load_settings,
 )
+from ..errors import WixApiError
+from ..serve.app import build_server
+from ..tools.jobs import POLL_DELAYS
+from ..wix.client import WixDataMoverClient, create_http_client
+from ..wix.models import DataMovementJob, Progress, parse_job
+from ..words.arguments import job_id_problem
+from ..words.card import CARD_META_KEY, filled_card_html
+from ..words.summary import is_finished, job_line, percent_complete, progress_phrase
 from .demo import demo_or_real_settings
-from .errors import WixApiError
-from .models import DataMovementJob, Progress, parse_job
-from .summary import is_finished, job_line, percent_complete, progress_phrase
-from .tools import POLL_DELAYS
 
 Command = Callable[[Client, argparse.Namespace], Awaitable[int]]
 TOOL_ERROR_PREFIX = "Error executing tool "
@@ -365,7 +365,7 @@ async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: b
 
 async def _oauth_checks() -> int:
     """With WIX_MCP_OAUTH_* set (HTTP sign-in): the settings, and the provider's keys."""
-    from .auth import OAuthConfigError, load_oauth_settings
+    from ..serve.auth import OAuthConfigError, load_oauth_settings
 
     try:
         oauth = load_oauth_settings()
@@ -374,7 +374,7 @@ async def _oauth_checks() -> int:
         return 1
     if oauth is None:
         return 0
-    from .oauth import IssuerKeys
+    from ..serve.oauth import IssuerKeys
 
     keys = IssuerKeys(oauth.issuer)
     try:
@@ -430,7 +430,7 @@ async def _wix_checks(settings: Settings, problems: list[tuple[str, str]], *, de
 
 async def _account_access(client: WixDataMoverClient) -> int:
     """Account mode: the account-level call, then whether each site's jobs can be read."""
-    from .sites import Site, fetch_sites
+    from ..wix.sites import Site, fetch_sites
 
     try:
         sites = await fetch_sites(client)

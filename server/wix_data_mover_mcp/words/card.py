@@ -18,7 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .models import DataMovementJob
+from ..text import clean
+from ..wix.models import DataMovementJob
 from .summary import (
     FailureGroup,
     counts_phrase,
@@ -28,7 +29,6 @@ from .summary import (
     route,
     timing_sentences,
 )
-from .text import clean
 
 CARD_URI = "ui://wix-data-mover/job-card.html"
 CARD_META_KEY = "wix-data-mover/card"
@@ -103,7 +103,7 @@ def filled_card_html(card: dict[str, Any]) -> str:
 
 @cache
 def _template() -> str:
-    return (Path(__file__).parent / "card.html").read_text(encoding="utf-8")
+    return (Path(__file__).parents[1] / "tools" / "card.html").read_text(encoding="utf-8")
 
 
 def _page(card: dict[str, Any] | None) -> str:

@@ -12,13 +12,13 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from .app import build_server
-from .config import Settings, SettingsError
+from ..config import Settings, SettingsError
+from ..serve.app import build_server
 
 
 def demo_settings(base_url: str, **overrides: Any) -> Settings:
     """The emulator's demo credentials, for an emulator at base_url."""
-    from .emulator import DEMO_API_KEY, DEMO_SITE_ID
+    from ..emulator import DEMO_API_KEY, DEMO_SITE_ID
 
     values = {"api_key": DEMO_API_KEY, "site_id": DEMO_SITE_ID, "api_base_url": base_url}
     return Settings.model_validate(values | overrides)
@@ -32,8 +32,8 @@ def demo_or_real_settings(
     if not demo:
         yield real()
         return
-    from .emulator import Emulator  # only in demo mode: keeps the serving path light
-    from .emulator.seed import DEMO_ACCOUNT_ID
+    from ..emulator import Emulator  # only in demo mode: keeps the serving path light
+    from ..emulator.seed import DEMO_ACCOUNT_ID
 
     with Emulator() as emulator:
         # The demo is an agency's account: every site, the bakery by default.
@@ -44,7 +44,7 @@ TOUR_PACE = 0.05  # the tour's moving jobs take a twentieth of their usual time
 
 
 def run_tour() -> int:
-    from .emulator import Emulator
+    from ..emulator import Emulator
 
     with Emulator(pace=TOUR_PACE) as emulator:
         anyio.run(_tour, emulator.url)
@@ -52,7 +52,7 @@ def run_tour() -> int:
 
 
 async def _tour(base_url: str) -> None:
-    from .emulator import seed as demo_jobs
+    from ..emulator import seed as demo_jobs
 
     settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID, allow_writes=True)
     server = build_server(settings, demo=False)

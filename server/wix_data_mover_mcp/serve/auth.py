@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import https_unless_local, is_guid
+from ..config import https_unless_local, is_guid
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("wix_data_mover_mcp.audit")

@@ -22,21 +22,9 @@ from mcp.types import CallToolResult, Icon, InputRequiredResult, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
-from . import __version__
-from .arguments import describe_arguments
-from .auth import (
-    READ_SCOPE,
-    WRITE_SCOPE,
-    OAuthSettings,
-    audit_on,
-    audit_record,
-    may_write,
-    write_audit,
-)
-from .card import CARD_URI, card_resource_html
-from .config import API_KEYS_URL, Settings, SettingsError
-from .prompts import load_prompts
-from .tools import (
+from .. import __version__
+from ..config import API_KEYS_URL, Settings, SettingsError
+from ..tools.jobs import (
     POLL_DELAYS,
     READ_TOOLS,
     RETRY,
@@ -48,6 +36,18 @@ from .tools import (
     site_job_resource,
     without_site,
 )
+from ..tools.prompts import load_prompts
+from ..words.arguments import describe_arguments
+from ..words.card import CARD_URI, card_resource_html
+from .auth import (
+    READ_SCOPE,
+    WRITE_SCOPE,
+    OAuthSettings,
+    audit_on,
+    audit_record,
+    may_write,
+    write_audit,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -55,8 +55,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from .client import RetryPolicy
-    from .upstream import Upstream
+    from ..wix.client import RetryPolicy
+    from ..wix.upstream import Upstream
 
 SERVER_NAME = "wix-data-mover"
 
@@ -316,9 +316,9 @@ def connect_upstream(
     poll_delays: Sequence[float] = POLL_DELAYS,
 ) -> Upstream:
     """The Wix client behind the rate budget, the shared answers and the poll loops."""
-    from .budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
-    from .client import WixDataMoverClient, create_http_client
-    from .upstream import Upstream
+    from ..wix.budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
+    from ..wix.client import WixDataMoverClient, create_http_client
+    from ..wix.upstream import Upstream
 
     assert settings.api_key is not None
     redis_url = settings.mcp_redis_url

@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from .errors import WixApiError
+from ..errors import WixApiError
 
 MAX_CURSOR_CHARS = 6000
 

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from .config import GUID_EXAMPLE, is_guid
-from .models import KNOWN_STATUSES
-from .text import quote
+from ..config import GUID_EXAMPLE, is_guid
+from ..text import quote
+from ..wix.models import KNOWN_STATUSES
 
 STATUS_LIST = "UNINITIALIZED, INITIALIZING, IN_PROGRESS, COMPLETED, FAILED or PARTIALLY_SUCCESSFUL"
 

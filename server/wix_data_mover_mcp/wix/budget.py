@@ -19,7 +19,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from .errors import BudgetExhausted
+from ..errors import BudgetExhausted
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis

@@ -30,13 +30,11 @@ from mcp.types import (
 )
 from pydantic import BaseModel, Field
 
-from .arguments import job_id_problem, status_problem
-from .card import CARD_META_KEY, CARD_URI, job_card
-from .config import GUID_EXAMPLE, GUID_PATTERN, is_guid
-from .cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
-from .errors import WixApiError
-from .finder import NEWEST_FIRST, find_across_sites, find_jobs, parse_since
-from .models import (
+from ..config import GUID_EXAMPLE, GUID_PATTERN, is_guid
+from ..errors import WixApiError
+from ..wix.cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
+from ..wix.finder import NEWEST_FIRST, find_across_sites, find_jobs, parse_since
+from ..wix.models import (
     DataMovementJob,
     MovementLog,
     OutputModel,
@@ -44,9 +42,11 @@ from .models import (
     parse_job,
     parse_leniently,
 )
-from .retry import CannotRetry, retry_request
-from .schedules import schedule_lines, schedule_sentence
-from .summary import (
+from ..wix.retry import CannotRetry, retry_request
+from ..words.arguments import job_id_problem, status_problem
+from ..words.card import CARD_META_KEY, CARD_URI, job_card
+from ..words.schedules import schedule_lines, schedule_sentence
+from ..words.summary import (
     FailureGroup,
     group_failures,
     is_finished,
@@ -62,9 +62,9 @@ from .summary import (
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from .client import WixDataMoverClient
-    from .sites import Site, SiteDirectory
-    from .upstream import Upstream
+    from ..wix.client import WixDataMoverClient
+    from ..wix.sites import Site, SiteDirectory
+    from ..wix.upstream import Upstream
 
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
@@ -127,7 +127,7 @@ class AppState:
 
     def directory(self) -> SiteDirectory:
         if self._directory is None:
-            from .sites import SiteDirectory
+            from ..wix.sites import SiteDirectory
 
             self._directory = SiteDirectory(self.wix(), default=self.default_site)
         return self._directory

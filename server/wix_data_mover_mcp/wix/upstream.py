@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from .errors import BudgetExhausted, WixApiError
+from ..errors import BudgetExhausted, WixApiError
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:

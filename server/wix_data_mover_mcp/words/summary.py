@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from .config import is_guid
-from .models import (
+from ..config import is_guid
+from ..text import clean, plain_url, quote
+from ..wix.models import (
     FINISHED_STATUSES,
     STATUS_SHAPE,
     DataMovementJob,
@@ -21,10 +22,9 @@ from .models import (
     Source,
     parse_job,
 )
-from .text import clean, plain_url, quote
 
 if TYPE_CHECKING:
-    from .finder import SiteJobs
+    from ..wix.finder import SiteJobs
 
 ERROR_CODES = {
     "WDH0000": (

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import __version__
+from .. import __version__
 
 if TYPE_CHECKING:
-    from .config import Settings, SettingsError
+    from ..config import Settings, SettingsError
 
 log = logging.getLogger("wix_data_mover_mcp")
 WATCH_TIMED_OUT = 3
@@ -295,9 +295,9 @@ def _configure_logging(*, verbose: bool) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .app import build_server
-    from .auth import OAuthConfigError, configure_audit, load_oauth_settings
-    from .telemetry import configure_tracing
+    from ..serve.app import build_server
+    from ..serve.auth import OAuthConfigError, configure_audit, load_oauth_settings
+    from ..serve.telemetry import configure_tracing
 
     if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
         sys.stderr.write(
@@ -328,7 +328,7 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
         server = build_server(server_settings, demo=args.demo, oauth=oauth)
         if args.transport == "http":
-            from .http_transport import serve_http
+            from ..serve.http_app import serve_http
 
             return serve_http(
                 server,
@@ -338,7 +338,7 @@ def _serve(args: argparse.Namespace) -> int:
                 insecure_no_auth=args.insecure_no_auth,
                 oauth=oauth,
             )
-        from .stdio_limit import bound_stdin
+        from ..serve.stdio import bound_stdin
 
         interactive = sys.stdin.isatty()
         bound_stdin()
@@ -366,7 +366,7 @@ def _settings_source(args: argparse.Namespace) -> AbstractContextManager[Setting
 
 def _settings_or_problem() -> Settings | SettingsError:
     """Bad settings do not stop the server: tool calls report them to the assistant."""
-    from .config import SettingsError, load_settings
+    from ..config import SettingsError, load_settings
 
     try:
         return load_settings()
@@ -382,8 +382,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from .emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
-    from .serving import PortUnavailable
+    from ..emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+    from ..serve.http_server import PortUnavailable
 
     try:
         emulator = Emulator(port=args.port)

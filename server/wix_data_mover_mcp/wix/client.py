@@ -19,11 +19,11 @@ import httpx
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, get_tracer
 
-from . import __version__
-from .config import API_KEYS_URL, GUID_EXAMPLE, GUID_PATTERN, Settings, is_guid
-from .errors import WixApiError
+from .. import __version__
+from ..config import API_KEYS_URL, GUID_EXAMPLE, GUID_PATTERN, Settings, is_guid
+from ..errors import WixApiError
+from ..text import quote
 from .models import ErrorBody, ErrorDetails, TooDeep, parse_leniently, redact_secrets
-from .text import quote
 
 tracer = get_tracer("wix_data_mover_mcp")
 _GUID_IN_PATH = re.compile("/" + GUID_PATTERN.strip("^$"))

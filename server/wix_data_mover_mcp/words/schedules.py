@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .models import parse_job
+from ..text import clean, quote
+from ..wix.models import parse_job
 from .summary import job_line
-from .text import clean, quote
 
 DAYS = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]
 

@@ -179,7 +179,7 @@ def serve_http(
     insecure_no_auth: bool,
     oauth: OAuthSettings | None = None,
 ) -> int:
-    from .serving import BackgroundServer, PortUnavailable
+    from .http_server import BackgroundServer, PortUnavailable
 
     token = os.environ.get("WIX_MCP_AUTH_TOKEN", "").strip() or None
     extra = [h.strip() for h in os.environ.get("WIX_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()]

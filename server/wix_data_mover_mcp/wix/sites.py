@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from .config import is_guid
-from .errors import WixApiError
+from ..config import is_guid
+from ..errors import WixApiError
+from ..text import clean, plain_url, quote
 from .models import paging_cursor
-from .text import clean, plain_url, quote
 
 if TYPE_CHECKING:
     from .client import WixDataMoverClient
