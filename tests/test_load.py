@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncGenerator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
@@ -89,7 +89,8 @@ async def test_callers_cancelled_in_storms_never_wedge_the_pool(emulator):
     # in the server's own tasks, such storms leaked every pool slot within a few bursts and
     # every later call timed out without reaching Wix.
     async def impatient(wix: Upstream, n: int) -> None:
-        with anyio.move_on_after(random.uniform(0, 0.05)):
+        # The jobs do not exist: a caller quick enough to hear back gets Wix's 404.
+        with anyio.move_on_after(random.uniform(0, 0.05)), suppress(WixApiError):
             await wix.call(lambda: wix.client.get_job(job_id(1000 + n)))
 
     async with upstream(emulator, rate_limit_per_minute=10_000) as wix:
