@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, EmulatorState
 from wix_data_mover_mcp.emulator.seed import seed
 from wix_data_mover_mcp.wix import models
-from wix_data_mover_mcp.words.summary import FILE_FORMATS, WRITE_POLICIES
+from wix_data_mover_mcp.words.route import FILE_FORMATS, WRITE_POLICIES
 
 # SDK interface -> our model. The SDK renames `id` to `_id`; the REST API sends `id`.
 PAIRS: dict[str, type[BaseModel]] = {

@@ -12,7 +12,7 @@ from mcp.types import CallToolResult, TextContent
 from wix_data_mover_mcp.cli.demo import demo_settings
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.emulator import Emulator
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .payloads import API_KEY, SITE_ID
 

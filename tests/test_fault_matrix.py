@@ -15,7 +15,7 @@ from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.emulator.state import FaultKind
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .conftest import texts
 

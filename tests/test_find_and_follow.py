@@ -13,7 +13,7 @@ from mcp import Client
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.wix import upstream
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .conftest import settings_for, texts
 

@@ -12,7 +12,7 @@ from mcp import Client
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .conftest import settings_for, texts
 

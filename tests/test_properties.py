@@ -17,7 +17,8 @@ from mcp import Client
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.tools.jobs import job_result
 from wix_data_mover_mcp.wix.models import MovementLog, parse_job, parse_leniently
-from wix_data_mover_mcp.words.summary import group_failures, job_line, summarize_logs
+from wix_data_mover_mcp.words.lists import job_line
+from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
 
 from . import payloads
 from .conftest import FAST_RETRY, texts

@@ -6,7 +6,8 @@ import pytest
 from inline_snapshot import snapshot
 
 from wix_data_mover_mcp.wix.models import parse_job
-from wix_data_mover_mcp.words.summary import job_line, percent_complete, summarize_job
+from wix_data_mover_mcp.words.job import percent_complete, summarize_job
+from wix_data_mover_mcp.words.lists import job_line
 
 from . import payloads
 

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
 from wix_data_mover_mcp.wix.models import KNOWN_STATUSES, MovementLog, parse_job
-from wix_data_mover_mcp.words.summary import group_failures, job_line, summarize_job, summarize_logs
+from wix_data_mover_mcp.words.job import summarize_job
+from wix_data_mover_mcp.words.lists import job_line
+from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
 
 from . import payloads
 from .conftest import FAST_RETRY

@@ -44,7 +44,8 @@ from ..wix.client import WixDataMoverClient, create_http_client
 from ..wix.models import DataMovementJob, Progress, parse_job
 from ..words.arguments import job_id_problem
 from ..words.card import CARD_META_KEY, filled_card_html
-from ..words.summary import is_finished, job_line, percent_complete, progress_phrase
+from ..words.job import is_finished, percent_complete, progress_phrase
+from ..words.lists import job_line
 from .demo import demo_or_real_settings
 
 Command = Callable[[Client, argparse.Namespace], Awaitable[int]]

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from ..wix.client import RetryPolicy
+    from ..wix.http import RetryPolicy
     from ..wix.upstream import Upstream
 
 SERVER_NAME = "wix-data-mover"

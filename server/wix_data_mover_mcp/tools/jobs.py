@@ -45,19 +45,10 @@ from ..wix.models import (
 from ..wix.retry import CannotRetry, retry_request
 from ..words.arguments import job_id_problem, status_problem
 from ..words.card import CARD_META_KEY, CARD_URI, job_card
+from ..words.job import is_finished, percent_complete, progress_phrase, summarize_job
+from ..words.lists import job_line, summarize_across_sites, summarize_job_list
+from ..words.logs import FailureGroup, group_failures, summarize_logs
 from ..words.schedules import schedule_lines, schedule_sentence
-from ..words.summary import (
-    FailureGroup,
-    group_failures,
-    is_finished,
-    job_line,
-    percent_complete,
-    progress_phrase,
-    summarize_across_sites,
-    summarize_job,
-    summarize_job_list,
-    summarize_logs,
-)
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup

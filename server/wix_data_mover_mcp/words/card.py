@@ -20,15 +20,9 @@ from typing import Any
 
 from ..text import clean
 from ..wix.models import DataMovementJob
-from .summary import (
-    FailureGroup,
-    counts_phrase,
-    download_url,
-    is_finished,
-    percent_complete,
-    route,
-    timing_sentences,
-)
+from .job import counts_phrase, download_url, is_finished, percent_complete, timing_sentences
+from .logs import FailureGroup
+from .route import route
 
 CARD_URI = "ui://wix-data-mover/job-card.html"
 CARD_META_KEY = "wix-data-mover/card"
