@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mcp import Client
 
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.tools.jobs import job_result
+from wix_data_mover_mcp.tools.results import job_result
 from wix_data_mover_mcp.wix.models import MovementLog, parse_job, parse_leniently
 from wix_data_mover_mcp.words.lists import job_line
 from wix_data_mover_mcp.words.logs import group_failures, summarize_logs

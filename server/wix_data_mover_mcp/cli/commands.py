@@ -39,11 +39,11 @@ from ..config import (
 )
 from ..errors import WixApiError
 from ..serve.app import build_server
+from ..tools.card import CARD_META_KEY, filled_card_html
 from ..tools.jobs import POLL_DELAYS
 from ..wix.client import WixDataMoverClient, create_http_client
 from ..wix.models import DataMovementJob, Progress, parse_job
 from ..words.arguments import job_id_problem
-from ..words.card import CARD_META_KEY, filled_card_html
 from ..words.job import is_finished, percent_complete, progress_phrase
 from ..words.lists import job_line
 from .demo import demo_or_real_settings

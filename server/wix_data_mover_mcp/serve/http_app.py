@@ -25,8 +25,9 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .app import HEALTH_PATH, WixDataMoverServer
+from .app import HEALTH_PATH
 from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
+from .server import WixDataMoverServer
 
 log = logging.getLogger(__name__)
 

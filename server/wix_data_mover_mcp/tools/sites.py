@@ -1,0 +1,96 @@
+"""The tools of account mode: the sites the key covers, and jobs found across all of them in
+one call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from ..wix.cursors import decode_cursor, encode_cursor
+from ..wix.finder import find_across_sites, parse_since
+from ..wix.models import OutputModel
+from ..words.lists import summarize_across_sites
+from .arguments import Cursor, checked_statuses
+from .results import demo_summary, tool_result, wix_errors
+from .state import AppState
+
+
+class SiteListResult(OutputModel):
+    summary: str = Field(description="One line per site: name, id, URL.")
+    sites: list[dict[str, Any]] = Field(description="Each site's id, name and URL.")
+    next_cursor: str | None = Field(description="Pass as cursor for more sites; null at the end.")
+
+
+class AcrossSitesResult(OutputModel):
+    summary: str = Field(description="Which sites had matching jobs, with a line per job.")
+    sites: list[dict[str, Any]] = Field(
+        description="Per site: id, name, jobs (as Wix sent them), and error when unreadable."
+    )
+
+
+async def list_wix_sites(
+    ctx: Context[AppState],
+    name_contains: Annotated[
+        str | None, Field(description="Text in the site's name, any case.", max_length=200)
+    ] = None,
+    limit: Annotated[int, Field(description="Sites per page.", ge=1, le=100)] = 25,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, SiteListResult]:
+    state = ctx.request_context.lifespan_context
+    with wix_errors():
+        sites = await state.directory().sites()
+        start = int(decode_cursor("sites", cursor, hint="list_wix_sites")[0]) if cursor else 0
+    needle = (name_contains or "").strip().casefold()
+    matching = [site for site in sites if needle in (site.name or "").casefold()]
+    page = matching[start : start + limit]
+    more = start + limit < len(matching)
+    next_cursor = encode_cursor("sites", [start + limit]) if more else None
+    unreadable = state.directory().unreadable
+    lines = [
+        f"- {site.line()}"
+        + (" · the key cannot read its jobs (403)" if site.id in unreadable else "")
+        for site in page
+    ] or ["No sites match."]
+    head = f"{len(matching)} of the {len(sites)} sites this key covers"
+    summary = demo_summary(f"{head}{' match' if needle else ''}:\n" + "\n".join(lines), state.demo)
+    listed = [
+        {
+            "id": site.id,
+            "name": site.name,
+            "url": site.url,
+            "jobs_readable": site.id not in unreadable,
+        }
+        for site in page
+    ]
+    result = SiteListResult(summary=summary, sites=listed, next_cursor=next_cursor)
+    return tool_result(result.summary, result, next_cursor=next_cursor)
+
+
+async def list_data_movement_jobs_across_sites(
+    ctx: Context[AppState],
+    status: Annotated[
+        str | list[str] | None,
+        Field(description="One or a list, e.g. FAILED and PARTIALLY_SUCCESSFUL."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        Field(description="Submitted within this long, e.g. 24h, 7d or 30d.", max_length=10),
+    ] = "7d",
+) -> Annotated[CallToolResult, AcrossSitesResult]:
+    state = ctx.request_context.lifespan_context
+    statuses = checked_statuses(status)
+    with wix_errors():
+        window = parse_since(since) if since else None
+        sites = await state.directory().sites()
+        found = await find_across_sites(state.wix(), sites, statuses=statuses, since=window)
+    state.directory().unreadable |= {
+        entry.site.id for entry in found if entry.error and entry.error.status == 403
+    }
+    summary = summarize_across_sites(found, statuses=statuses, since=since)
+    result = AcrossSitesResult(
+        summary=demo_summary(summary, state.demo), sites=[site.as_dict() for site in found]
+    )
+    return tool_result(result.summary, result)

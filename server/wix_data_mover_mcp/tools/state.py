@@ -1,0 +1,83 @@
+"""What the lifespan hands every request (AppState): the way to Wix, made on first use, the
+account's sites, and the sync schedules kept a minute."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from ..errors import WixApiError
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+    from ..wix.sites import Site, SiteDirectory
+    from ..wix.upstream import Upstream
+
+SCHEDULES_KEPT_SECONDS = 60.0
+
+
+@dataclass
+class AppState:
+    """What the lifespan hands every request: a way to Wix, or why there is none.
+
+    The way to Wix is made on first use, so that answering initialize and tools/list (what an
+    assistant waits for when it starts the server) does not load the HTTP stack. Requests to
+    Wix run in `tasks`, the server's own task group, never in a caller's task."""
+
+    connect: Callable[[TaskGroup], Upstream] | None
+    problem: str | None
+    demo: bool
+    tasks: TaskGroup | None = None
+    account: bool = False  # every site of the account, not one pinned site
+    default_site: str | None = None
+    _upstream: Upstream | None = None
+    _directory: SiteDirectory | None = None
+    _schedules: dict[str, tuple[float, list[dict[str, Any]]]] = field(
+        default_factory=dict[str, tuple[float, list[dict[str, Any]]]]
+    )
+
+    def wix(self) -> Upstream:
+        if self._upstream is None:
+            if self.connect is None or self.tasks is None:
+                raise ToolError(self.problem or "The server has no Wix connection.")
+            self._upstream = self.connect(self.tasks)
+        return self._upstream
+
+    def directory(self) -> SiteDirectory:
+        if self._directory is None:
+            from ..wix.sites import SiteDirectory
+
+            self._directory = SiteDirectory(self.wix(), default=self.default_site)
+        return self._directory
+
+    async def site(self, given: str | None) -> Site | None:
+        """The site a call is for: None when pinned to WIX_SITE_ID."""
+        return await self.directory().resolve(given) if self.account else None
+
+    def site_names(self) -> dict[str, str]:
+        return self._directory.names() if self._directory is not None else {}
+
+    async def schedule(self, schedule_id: str, site: str | None) -> dict[str, Any] | None:
+        """The sync schedule that started a job, from a list kept a minute; None when it
+        cannot be had (the job's answer does not depend on it)."""
+        kept = self._schedules.get(site or "")
+        if kept is None or time.monotonic() - kept[0] > SCHEDULES_KEPT_SECONDS:
+            wix = self.wix()
+            try:
+                listed = await wix.call(lambda: wix.client.list_schedules(site=site))
+            except WixApiError:
+                return None
+            kept = self._schedules[site or ""] = (time.monotonic(), listed)
+        return next((s for s in kept[1] if s.get("id") == schedule_id), None)
+
+    def stalled(self) -> bool:
+        return self._upstream is not None and self._upstream.stalled()
+
+    async def aclose(self) -> None:
+        if self._upstream is not None:
+            await self._upstream.aclose()
