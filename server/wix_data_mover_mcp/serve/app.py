@@ -4,26 +4,42 @@ the registration of tools, the job resource and the prompts."""
 from __future__ import annotations
 
 import base64
+import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, Icon, InputRequiredResult, ToolAnnotations
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ToolError,
+    UnexpectedResourceError,
+    UnexpectedToolError,
+)
+from mcp.types import (
+    INTERNAL_ERROR,
+    CallToolResult,
+    GetPromptResult,
+    Icon,
+    InputRequiredResult,
+    ToolAnnotations,
+)
 from mcp.types import Tool as MCPTool
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 
 from .. import __version__
 from ..config import API_KEYS_URL, Settings, SettingsError
+from ..errors import incident
 from ..tools.jobs import (
     POLL_DELAYS,
     READ_TOOLS,
@@ -59,6 +75,7 @@ if TYPE_CHECKING:
     from ..wix.upstream import Upstream
 
 SERVER_NAME = "wix-data-mover"
+log = logging.getLogger(__name__)
 
 
 def server_icon() -> Icon:
@@ -69,6 +86,8 @@ def server_icon() -> Icon:
 
 
 HEALTH_PATH = "/healthz"
+HEALTH_PROBE_SECONDS = 1.0
+FATAL_EXIT_STATUS = 70  # EX_SOFTWARE: the server cannot go on; its supervisor should restart it
 RETRY_MEMORY_SECONDS = 300.0  # a repeated retry call within this returns the first retry
 
 INSTRUCTIONS = """\
@@ -107,7 +126,62 @@ TERMINATE_OFF = (
 class WixDataMoverServer(MCPServer[AppState]):
     """The SDK's server, with arguments that fail the schema said in one sentence instead of a
     validation dump (still a tool error the model can correct), writing tools shown only to a
-    token that may write, and an audit line per tool call."""
+    token that may write, and an audit line per tool call.
+
+    It also knows whether it can serve: `live` holds the state of each running lifespan, and
+    `fatal` what ended one for good; `on_fatal` is how the transport is told to stop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live: list[AppState] = []
+        self.fatal: BaseException | None = None
+        self.on_fatal: Callable[[BaseException], None] | None = None
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        try:
+            return await super().read_resource(uri, context)
+        except UnexpectedResourceError as exc:
+            raise ResourceError(str(incident(exc.__cause__ or exc, "reading a resource"))) from None
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
+    ) -> GetPromptResult | InputRequiredResult:
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as exc:
+            if exc.__cause__ is None or isinstance(exc.__cause__, ValueError):
+                raise  # an unknown prompt, or a bad argument: already a sentence
+            sentence = str(incident(exc.__cause__, f"rendering the prompt {name}"))
+            raise MCPError(code=INTERNAL_ERROR, message=sentence) from None
+
+    async def health(self) -> str | None:
+        """Why calls cannot be served right now, or None when they can: work is run through the
+        task group that runs every caller's requests, within HEALTH_PROBE_SECONDS."""
+        if self.fatal is not None:
+            return "the server's task group stopped; the server is exiting"
+        if not self.live:
+            return "the server is not running: it has not started or has stopped"
+        for state in self.live:
+            if state.stalled():
+                return "requests to Wix are not completing"
+            if not await state.responsive(within=HEALTH_PROBE_SECONDS):
+                return "the server's task group does not run new work"
+        return None
+
+    def died(self, exc: BaseException) -> None:
+        """The task group that runs callers' requests ended with an error: no call can be served
+        any more, so say why and stop, for a supervisor to restart the process."""
+        self.fatal = exc
+        log.critical(
+            "The server's task group stopped, so no call can be served; exiting (status %d) "
+            "for a supervisor to restart it.",
+            FATAL_EXIT_STATUS,
+            exc_info=exc,
+        )
+        if self.on_fatal is not None:
+            self.on_fatal(exc)
 
     def writing_tools(self) -> set[str]:
         return {t.name for t in self._tool_manager.list_tools() if writes(t.annotations)}
@@ -131,6 +205,9 @@ class WixDataMoverServer(MCPServer[AppState]):
             result = await super().call_tool(name, arguments, context)
             outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
             return result
+        except UnexpectedToolError as exc:
+            outcome = "incident"
+            raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 outcome = "invalid_arguments"
@@ -205,7 +282,7 @@ def build_server(
     poll_delays: Sequence[float] = POLL_DELAYS,
     oauth: OAuthSettings | None = None,
     token_verifier: TokenVerifier | None = None,
-) -> MCPServer[AppState]:
+) -> WixDataMoverServer:
     """The MCP server. `transport` replaces the network (tests, the emulator in-process).
     With `oauth` (served over HTTP) every request needs an access token with the read scope;
     `token_verifier` replaces the JWT check against the issuer's keys."""
@@ -213,7 +290,6 @@ def build_server(
     allow_terminate = allow_writes or (isinstance(settings, Settings) and settings.allow_terminate)
     # Account mode (WIX_ACCOUNT_ID): every site the key covers, each tool taking `site`.
     account = isinstance(settings, Settings) and settings.account_id is not None
-    serving: list[AppState] = []
 
     def connect(tasks: TaskGroup) -> Upstream:
         assert isinstance(settings, Settings)
@@ -222,30 +298,34 @@ def build_server(
         )
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        if isinstance(settings, SettingsError):
-            yield AppState(connect=None, problem=str(settings), demo=demo)
-            return
-        if settings.api_key is None:
-            yield AppState(connect=None, problem=missing_key_problem(), demo=demo)
-            return
-        async with anyio.create_task_group() as tasks:
-            state = AppState(
-                connect=connect,
-                problem=None,
-                demo=demo,
-                tasks=tasks,
-                account=account,
-                default_site=settings.site_id,
-            )
-            serving.append(state)
-            try:
-                yield state
-            finally:
-                serving.remove(state)
-                tasks.cancel_scope.cancel()
-                with anyio.CancelScope(shield=True):
-                    await state.aclose()
+    async def lifespan(server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        assert isinstance(server, WixDataMoverServer)
+        problem = (
+            str(settings)
+            if isinstance(settings, SettingsError)
+            else (missing_key_problem() if settings.api_key is None else None)
+        )
+        try:
+            async with anyio.create_task_group() as tasks:
+                state = AppState(
+                    connect=connect if problem is None else None,
+                    problem=problem,
+                    demo=demo,
+                    tasks=tasks,
+                    account=account,
+                    default_site=settings.site_id if isinstance(settings, Settings) else None,
+                )
+                server.live.append(state)
+                try:
+                    yield state
+                finally:
+                    server.live.remove(state)
+                    tasks.cancel_scope.cancel()
+                    with anyio.CancelScope(shield=True):
+                        await state.aclose()
+        except Exception as exc:
+            server.died(exc)
+            raise
 
     server = WixDataMoverServer(
         SERVER_NAME,
@@ -296,12 +376,11 @@ def build_server(
 
     @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        """Readiness without calling Wix: 503 while a request to Wix is stuck."""
+        """Whether calls can be served, proved by running work as calls do; Wix is not asked."""
         from starlette.responses import JSONResponse
 
-        if any(state.stalled() for state in serving):
-            body = {"status": "unavailable", "reason": "requests to Wix are not completing"}
-            return JSONResponse(body, status_code=503)
+        if (reason := await server.health()) is not None:
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ok", "version": __version__})
 
     return server

@@ -25,7 +25,7 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .app import HEALTH_PATH, WixDataMoverServer
+from .app import FATAL_EXIT_STATUS, HEALTH_PATH, WixDataMoverServer
 from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class BearerTokenGuard:
 
 
 def serve_http(
-    server: MCPServer[Any],
+    server: WixDataMoverServer,
     *,
     host: str,
     port: int,
@@ -210,5 +210,6 @@ def serve_http(
     else:
         auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
+    server.on_fatal = lambda _: running.request_exit()
     running.serve_forever()
-    return 0
+    return FATAL_EXIT_STATUS if server.fatal is not None else 0

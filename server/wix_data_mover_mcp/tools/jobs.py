@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
+import anyio
 from mcp import MCPError
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
@@ -154,6 +155,23 @@ class AppState:
 
     def stalled(self) -> bool:
         return self._upstream is not None and self._upstream.stalled()
+
+    async def responsive(self, *, within: float) -> bool:
+        """Whether the task group that runs callers' requests still starts and runs work."""
+        if self.tasks is None:
+            return True
+        ran = anyio.Event()
+
+        async def probe() -> None:
+            ran.set()
+
+        try:
+            self.tasks.start_soon(probe)
+        except RuntimeError:  # the group has ended
+            return False
+        with anyio.move_on_after(within):
+            await ran.wait()
+        return ran.is_set()
 
     async def aclose(self) -> None:
         if self._upstream is not None:
