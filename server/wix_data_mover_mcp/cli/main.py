@@ -57,6 +57,7 @@ def _configure_logging(*, verbose: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from ..serve.app import build_server
     from ..serve.auth import OAuthConfigError, configure_audit, load_oauth_settings
+    from ..serve.server import FATAL_EXIT_STATUS
     from ..serve.telemetry import configure_tracing
 
     if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
@@ -107,7 +108,12 @@ def _serve(args: argparse.Namespace) -> int:
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
                 "To look around yourself, try 'wix-data-mover-mcp demo'. Ctrl-C stops."
             )
-        server.run()
+        try:
+            server.run()
+        except Exception:
+            if server.fatal is None:
+                raise
+            return FATAL_EXIT_STATUS  # the server logged why as it stopped
     return 0
 
 

@@ -90,7 +90,7 @@ def build_server(
     poll_delays: Sequence[float] = POLL_DELAYS,
     oauth: OAuthSettings | None = None,
     token_verifier: TokenVerifier | None = None,
-) -> MCPServer[AppState]:
+) -> WixDataMoverServer:
     """The MCP server. `transport` replaces the network (tests, the emulator in-process).
     With `oauth` (served over HTTP) every request needs an access token with the read scope;
     `token_verifier` replaces the JWT check against the issuer's keys."""
@@ -98,7 +98,6 @@ def build_server(
     allow_terminate = allow_writes or (isinstance(settings, Settings) and settings.allow_terminate)
     # Account mode (WIX_ACCOUNT_ID): every site the key covers, each tool taking `site`.
     account = isinstance(settings, Settings) and settings.account_id is not None
-    serving: list[AppState] = []
 
     def connect(tasks: TaskGroup) -> Upstream:
         assert isinstance(settings, Settings)
@@ -107,30 +106,34 @@ def build_server(
         )
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        if isinstance(settings, SettingsError):
-            yield AppState(connect=None, problem=str(settings), demo=demo)
-            return
-        if settings.api_key is None:
-            yield AppState(connect=None, problem=missing_key_problem(), demo=demo)
-            return
-        async with anyio.create_task_group() as tasks:
-            state = AppState(
-                connect=connect,
-                problem=None,
-                demo=demo,
-                tasks=tasks,
-                account=account,
-                default_site=settings.site_id,
-            )
-            serving.append(state)
-            try:
-                yield state
-            finally:
-                serving.remove(state)
-                tasks.cancel_scope.cancel()
-                with anyio.CancelScope(shield=True):
-                    await state.aclose()
+    async def lifespan(server: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        assert isinstance(server, WixDataMoverServer)
+        problem = (
+            str(settings)
+            if isinstance(settings, SettingsError)
+            else (missing_key_problem() if settings.api_key is None else None)
+        )
+        try:
+            async with anyio.create_task_group() as tasks:
+                state = AppState(
+                    connect=connect if problem is None else None,
+                    problem=problem,
+                    demo=demo,
+                    tasks=tasks,
+                    account=account,
+                    default_site=settings.site_id if isinstance(settings, Settings) else None,
+                )
+                server.live.append(state)
+                try:
+                    yield state
+                finally:
+                    server.live.remove(state)
+                    tasks.cancel_scope.cancel()
+                    with anyio.CancelScope(shield=True):
+                        await state.aclose()
+        except Exception as exc:
+            server.died(exc)
+            raise
 
     server = WixDataMoverServer(
         SERVER_NAME,
@@ -181,12 +184,11 @@ def build_server(
 
     @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        """Readiness without calling Wix: 503 while a request to Wix is stuck."""
+        """Whether calls can be served, proved by running work as calls do; Wix is not asked."""
         from starlette.responses import JSONResponse
 
-        if any(state.stalled() for state in serving):
-            body = {"status": "unavailable", "reason": "requests to Wix are not completing"}
-            return JSONResponse(body, status_code=503)
+        if (reason := await server.health()) is not None:
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ok", "version": __version__})
 
     return server

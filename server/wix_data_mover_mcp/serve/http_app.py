@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import HEALTH_PATH
 from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
-from .server import WixDataMoverServer
+from .server import FATAL_EXIT_STATUS, WixDataMoverServer
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class BearerTokenGuard:
 
 
 def serve_http(
-    server: MCPServer[Any],
+    server: WixDataMoverServer,
     *,
     host: str,
     port: int,
@@ -211,5 +211,6 @@ def serve_http(
     else:
         auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
+    server.on_fatal = lambda _: running.request_exit()
     running.serve_forever()
-    return 0
+    return FATAL_EXIT_STATUS if server.fatal is not None else 0

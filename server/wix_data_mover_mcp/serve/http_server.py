@@ -137,6 +137,11 @@ class BackgroundServer:
             time.sleep(0.01)
         return self
 
+    def request_exit(self) -> None:
+        """Stop accepting, let requests in flight finish (up to the graceful timeout), and end
+        serve_forever; safe to call from the server's own thread."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:

@@ -1,29 +1,59 @@
 """The SDK's MCP server as this one needs it (WixDataMoverServer): arguments that fail the schema
-said in one sentence, writing tools shown only to a token that may write, and an audit line per
-tool call."""
+said in one sentence, any crash an incident with an id, writing tools shown only to a token that
+may write, an audit line per tool call, and whether it can serve at all."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ToolError,
+    UnexpectedResourceError,
+    UnexpectedToolError,
+)
+from mcp.types import (
+    INTERNAL_ERROR,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    ToolAnnotations,
+)
 from mcp.types import Tool as MCPTool
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 
+from ..errors import incident
 from ..tools.state import AppState
 from ..words.arguments import describe_arguments
 from .auth import WRITE_SCOPE, audit_on, audit_record, may_write, write_audit
+
+log = logging.getLogger(__name__)
+
+HEALTH_PROBE_SECONDS = 1.0
+FATAL_EXIT_STATUS = 70  # EX_SOFTWARE: the server cannot go on; its supervisor should restart it
 
 
 class WixDataMoverServer(MCPServer[AppState]):
     """The SDK's server, with arguments that fail the schema said in one sentence instead of a
     validation dump (still a tool error the model can correct), writing tools shown only to a
-    token that may write, and an audit line per tool call."""
+    token that may write, and an audit line per tool call.
+
+    It also knows whether it can serve: `live` holds the state of each running lifespan, and
+    `fatal` what ended one for good; `on_fatal` is how the transport is told to stop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live: list[AppState] = []
+        self.fatal: BaseException | None = None
+        self.on_fatal: Callable[[BaseException], None] | None = None
 
     def writing_tools(self) -> set[str]:
         return {t.name for t in self._tool_manager.list_tools() if writes(t.annotations)}
@@ -47,6 +77,9 @@ class WixDataMoverServer(MCPServer[AppState]):
             result = await super().call_tool(name, arguments, context)
             outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
             return result
+        except UnexpectedToolError as exc:
+            outcome = "incident"
+            raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 outcome = "invalid_arguments"
@@ -64,6 +97,52 @@ class WixDataMoverServer(MCPServer[AppState]):
                         seconds=seconds,
                     )
                 )
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        try:
+            return await super().read_resource(uri, context)
+        except UnexpectedResourceError as exc:
+            raise ResourceError(str(incident(exc.__cause__ or exc, "reading a resource"))) from None
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
+    ) -> GetPromptResult | InputRequiredResult:
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as exc:
+            if exc.__cause__ is None or isinstance(exc.__cause__, ValueError):
+                raise  # an unknown prompt, or a bad argument: already a sentence
+            sentence = str(incident(exc.__cause__, f"rendering the prompt {name}"))
+            raise MCPError(code=INTERNAL_ERROR, message=sentence) from None
+
+    async def health(self) -> str | None:
+        """Why calls cannot be served right now, or None when they can: work is run through the
+        task group that runs every caller's requests, within HEALTH_PROBE_SECONDS."""
+        if self.fatal is not None:
+            return "the server's task group stopped; the server is exiting"
+        if not self.live:
+            return "the server is not running: it has not started or has stopped"
+        for state in self.live:
+            if state.stalled():
+                return "requests to Wix are not completing"
+            if not await state.responsive(within=HEALTH_PROBE_SECONDS):
+                return "the server's task group does not run new work"
+        return None
+
+    def died(self, exc: BaseException) -> None:
+        """The task group that runs callers' requests ended with an error: no call can be served
+        any more, so say why and stop, for a supervisor to restart the process."""
+        self.fatal = exc
+        log.critical(
+            "The server's task group stopped, so no call can be served; exiting (status %d) "
+            "for a supervisor to restart it.",
+            FATAL_EXIT_STATUS,
+            exc_info=exc,
+        )
+        if self.on_fatal is not None:
+            self.on_fatal(exc)
 
 
 def writes(annotations: ToolAnnotations | None) -> bool:

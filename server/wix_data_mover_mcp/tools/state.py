@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
 from ..errors import WixApiError
@@ -77,6 +78,23 @@ class AppState:
 
     def stalled(self) -> bool:
         return self._upstream is not None and self._upstream.stalled()
+
+    async def responsive(self, *, within: float) -> bool:
+        """Whether the task group that runs callers' requests still starts and runs work."""
+        if self.tasks is None:
+            return True
+        ran = anyio.Event()
+
+        async def probe() -> None:
+            ran.set()
+
+        try:
+            self.tasks.start_soon(probe)
+        except RuntimeError:  # the group has ended
+            return False
+        with anyio.move_on_after(within):
+            await ran.wait()
+        return ran.is_set()
 
     async def aclose(self) -> None:
         if self._upstream is not None:

@@ -6,6 +6,10 @@
   (encode/httpcore#1093) until no request can leave at all.
 - Concurrent calls for one job share one request in flight and, for a moment after, its answer.
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
+
+That task group is shared by every caller, so nothing may escape a task into it: each task hands
+its outcome (a value, or an exception as a sentence) to those waiting for it and ends. A bug in
+one request's work becomes an incident for its waiters, never the end of the group.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from ..errors import BudgetExhausted, WixApiError
+from ..errors import BudgetExhausted, WixApiError, incident
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
@@ -52,7 +56,7 @@ class _Outcome(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     waiters: int = 0
-    queued: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    queued: anyio.CancelScope | None = None  # the wait for a slot, while it lasts
 
     async def wait(self) -> T:
         self.waiters += 1
@@ -60,7 +64,7 @@ class _Outcome(Generic[T]):
             await self.done.wait()
         finally:
             self.waiters -= 1
-            if not self.waiters:
+            if not self.waiters and self.queued is not None:
                 self.queued.cancel()
         if self.error is not None:
             raise self.error
@@ -115,7 +119,7 @@ class Upstream:
     async def call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one request to Wix in the server's own task; the caller only waits for it."""
         outcome: _Outcome[T] = _Outcome()
-        self._tasks.start_soon(self._run, request, outcome)
+        self._spawn(self._run, request, outcome)
         return await outcome.wait()
 
     async def get_job(
@@ -126,11 +130,15 @@ class Upstream:
         key = f"{site or ''}:{job_id}"
         if not fresh and (cached := await self._cache.get(key)) is not None:
             return cached
-        flight = self._flights.get(key)
-        if flight is None:
-            flight = self._flights[key] = _Outcome()
-            self._tasks.start_soon(self._fetch_job, key, job_id, site, flight)
-        return await flight.wait()
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Outcome()
+                self._spawn(self._fetch_job, key, job_id, site, flight)
+            try:
+                return await flight.wait()
+            except Abandoned:
+                continue  # joined just as its last caller left it: ask again
 
     async def follow(
         self,
@@ -147,7 +155,7 @@ class Upstream:
         watch = self._watches.get(key)
         if watch is None or watch.ended:
             watch = self._watches[key] = _Watch()
-            self._tasks.start_soon(self._poll, key, job_id, site, watch)
+            self._spawn(self._poll, key, job_id, site, watch)
         watch.subscribers += 1
         seen = 0
         try:
@@ -189,24 +197,50 @@ class Upstream:
         now = time.monotonic()
         return any(now - started > STALLED_AFTER_SECONDS for started in self._running.values())
 
+    def _spawn(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Start `work` in the server's task group, which nothing may escape: `work` hands its
+        own outcome to its waiters; this only keeps a bug in it from ending the group."""
+
+        async def supervised() -> None:
+            try:
+                await work(*args)
+            except Exception as exc:  # noqa: BLE001 - logged as an incident, never raised
+                incident(exc, "running a request to Wix")
+
+        self._tasks.start_soon(supervised)
+
     async def _run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
-        with outcome.queued:
-            await self._slots.acquire()
-        if outcome.queued.cancelled_caught:
-            outcome.error = Abandoned()
-            outcome.done.set()
-            return
-        self._next_id += 1
-        ident = self._next_id
-        self._running[ident] = time.monotonic()
         try:
-            outcome.value = await request()
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
-            outcome.error = exc
+            if not await self._slot_for(outcome):
+                outcome.error = Abandoned()
+                return
+            self._next_id += 1
+            ident = self._next_id
+            self._running[ident] = time.monotonic()
+            try:
+                outcome.value = await request()
+            except WixApiError as exc:
+                outcome.error = exc
+            except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+                outcome.error = incident(exc, "asking Wix")
+            finally:
+                del self._running[ident]
+                self._slots.release()
         finally:
-            del self._running[ident]
-            self._slots.release()
             outcome.done.set()
+
+    async def _slot_for(self, outcome: _Outcome[Any]) -> bool:
+        """Wait for a free slot while anyone waits for the answer; False once nobody does."""
+        while True:
+            outcome.queued = scope = anyio.CancelScope()
+            with scope:
+                await self._slots.acquire()
+                outcome.queued = None
+                return True
+            outcome.queued = None
+            if not outcome.waiters:
+                return False
+            # Someone joined after the last caller left: the request is wanted again.
 
     async def _fetch_job(
         self, key: str, job_id: str, site: str | None, flight: _Outcome[dict[str, Any]]
@@ -230,7 +264,9 @@ class Upstream:
                     continue
                 except WixApiError as exc:
                     watch.error = exc
-                    watch.publish()
+                    return
+                except Exception as exc:  # noqa: BLE001 - a bug: the waiters get a sentence
+                    watch.error = incident(exc, f"following job {job_id}")
                     return
                 watch.publish()
                 if watch.latest.get("status") in FINISHED_STATUSES:
