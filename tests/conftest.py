@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,6 +67,35 @@ def emulator() -> Iterator[Emulator]:
     """The seeded emulator on loopback, shared by a module's tests."""
     with Emulator() as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real Redis on loopback, started for a module's tests."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("WIX_TEST_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed, and WIX_TEST_REQUIRE_REDIS is set")
+        pytest.skip("redis-server is not installed (CI installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def settings_for(emulator: Emulator, **overrides: Any) -> Settings:

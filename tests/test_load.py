@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import random
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -242,35 +239,7 @@ def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(e
         silent.close()
 
 
-# Redis: a real server on loopback, started for these tests.
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("WIX_TEST_REQUIRE_REDIS"):
-            pytest.fail("redis-server is not installed, and WIX_TEST_REQUIRE_REDIS is set")
-        pytest.skip("redis-server is not installed (CI installs it)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+# Redis: a real server on loopback (the redis_url fixture, in conftest.py).
 
 
 async def test_two_instances_on_redis_share_one_rate_budget(emulator, redis_url):

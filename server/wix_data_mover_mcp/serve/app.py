@@ -204,6 +204,7 @@ def connect_upstream(
 ) -> Upstream:
     """The Wix client behind the rate budget, the shared answers and the poll loops."""
     from ..wix.budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
+    from ..wix.claims import WriteClaims
     from ..wix.client import WixDataMoverClient, create_http_client
     from ..wix.upstream import Upstream
 
@@ -218,7 +219,7 @@ def connect_upstream(
     cache = AnswerCache(
         settings.job_cache_seconds, f"{key_id}:{settings.site_id or ''}", redis=redis
     )
-    retries = AnswerCache(RETRY_MEMORY_SECONDS, f"retry:{key_id}", redis=redis)
+    claims = WriteClaims(RETRY_MEMORY_SECONDS, key_id, redis=redis)
     return Upstream(
         client,
         tasks,
@@ -226,5 +227,5 @@ def connect_upstream(
         budget=budget,
         poll_delays=poll_delays,
         resources=[redis] if redis else [],
-        recent_retries=retries,
+        claims=claims,
     )

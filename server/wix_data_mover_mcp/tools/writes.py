@@ -3,13 +3,14 @@ finished job, terminate a running one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from ..errors import WixApiError
 from ..wix.models import parse_job
 from ..wix.retry import CannotRetry, retry_request
 from ..words.job import is_finished
@@ -38,22 +39,23 @@ async def retry_data_movement_job(
     with wix_errors():
         where = await state.site(site)
         site_id = where and where.id
-        key = f"{site_id or ''}:{job_id}:{skip_existing}"
-        async with wix.retry_lock(key):
-            earlier = await wix.recent_retries.get(key)
-            if earlier is None:
-                old = await wix.call(lambda: wix.client.get_job(job_id, site=site_id))
-                try:
-                    body, caveats = retry_request(old, skip_existing=skip_existing)
-                except CannotRetry as exc:
-                    raise ToolError(str(exc)) from None
-                raw = await wix.call(lambda: wix.client.submit_job(body, site=site_id))
-                await wix.recent_retries.put(key, {"id": raw.get("id"), "caveats": caveats})
-            else:
-                raw = await wix.call(lambda: wix.client.get_job(str(earlier["id"]), site=site_id))
-                caveats = [str(c) for c in earlier.get("caveats", [])]
+
+        async def submit() -> tuple[dict[str, Any], dict[str, Any]]:
+            old = await wix.call(lambda: wix.client.get_job(job_id, site=site_id))
+            try:
+                body, caveats = retry_request(old, skip_existing=skip_existing)
+            except CannotRetry as exc:
+                raise WixApiError(str(exc)) from None
+            new = await wix.call(lambda: wix.client.submit_job(body, site=site_id))
+            return {"id": str(new.get("id")), "caveats": caveats}, new
+
+        written = await wix.once(f"retry:{site_id or ''}:{job_id}:{skip_existing}", submit)
+        new_id = str(written.record["id"])
+        raw = written.answer or await wix.call(lambda: wix.client.get_job(new_id, site=site_id))
+        kept = written.record.get("caveats")
+        caveats = [str(c) for c in cast(list[Any], kept)] if isinstance(kept, list) else []
+        earlier = written.repeated
     result = job_result(raw, demo=False, site=where, names=state.site_names())
-    new_id = raw.get("id")
     head = (
         f"This retry of job {job_id} was already submitted a moment ago as job {new_id}; "
         "nothing new was submitted."
@@ -69,7 +71,7 @@ async def retry_data_movement_job(
         percent_complete=result.percent_complete,
         job=result.job,
         retried_job_id=job_id,
-        repeated=earlier is not None,
+        repeated=earlier,
     )
     return tool_result(outcome.summary, outcome, raw)
 

@@ -6,6 +6,9 @@
   (encode/httpcore#1093) until no request can leave at all.
 - Concurrent calls for one job share one request in flight and, for a moment after, its answer.
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
+- A write (a retry's submit) is claimed, made and remembered as one unit in a task of the
+  server's own, so it finishes, and is remembered, even when its caller leaves half-way; a
+  repeat joins it or finds its record (claims.py), in this process or across instances.
 
 That task group is shared by every caller, so nothing may escape a task into it: each task hands
 its outcome (a value, or an exception as a sentence) to those waiting for it and ends. A bug in
@@ -15,8 +18,7 @@ one request's work becomes an incident for its waiters, never the end of the gro
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -25,6 +27,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..errors import BudgetExhausted, WixApiError, incident
+from .claims import WriteClaims
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
@@ -71,6 +74,16 @@ class _Outcome(Generic[T]):
         return self.value  # pyright: ignore[reportReturnType]
 
 
+@dataclass(frozen=True)
+class Written:
+    """A write made once: its record (what later repeats get), Wix's answer to the write when
+    this call made it, and whether it had already been made."""
+
+    record: dict[str, Any]
+    answer: dict[str, Any] | None
+    repeated: bool
+
+
 @dataclass
 class _Watch:
     """One poll loop for one job, and what it saw last."""
@@ -99,12 +112,12 @@ class Upstream:
         poll_delays: Sequence[float],
         resources: Sequence[SupportsAclose] = (),
         max_in_flight: int = 20,
-        recent_retries: AnswerCache | None = None,
+        claims: WriteClaims | None = None,
     ) -> None:
         self.client = client
-        # Retries submitted in the last few minutes, so a repeated call does not submit again.
-        self.recent_retries = recent_retries or cache
-        self._retry_locks: dict[str, anyio.Lock] = {}
+        # Writes made in the last few minutes, so a repeated call does not make them again.
+        self.claims = claims or WriteClaims(300.0, "local")
+        self._writes: dict[str, _Outcome[Written]] = {}
         self._resources = resources
         self._tasks = tasks
         self._cache = cache
@@ -183,14 +196,24 @@ class Upstream:
         for resource in self._resources:
             await resource.aclose()
 
-    @asynccontextmanager
-    async def retry_lock(self, key: str) -> AsyncGenerator[None]:
-        """One retry of a job at a time in this process, so a repeat finds the first."""
-        lock = self._retry_locks.setdefault(key, anyio.Lock())
-        async with lock:
-            yield
-        if not lock.statistics().tasks_waiting:
-            self._retry_locks.pop(key, None)
+    async def once(
+        self,
+        key: str,
+        write: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Any]]]],
+    ) -> Written:
+        """Make the write `key` names once: `write` returns (record, answer). Claiming it,
+        making it and remembering its record run as one unit in the server's own task, which
+        the caller only waits for. A call that joins one in flight here, or finds its record
+        (made here or by another instance), gets that record as a repeat."""
+        flight = self._writes.get(key)
+        joined = flight is not None
+        if flight is None:
+            flight = self._writes[key] = _Outcome()
+            self._spawn(self._write_once, key, write, flight)
+        written = await flight.wait()
+        if joined:
+            return Written(written.record, None, repeated=True)
+        return written
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
@@ -228,6 +251,33 @@ class Upstream:
                 self._slots.release()
         finally:
             outcome.done.set()
+
+    async def _write_once(
+        self,
+        key: str,
+        write: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Any]]]],
+        flight: _Outcome[Written],
+    ) -> None:
+        try:
+            earlier = await self.claims.claim(key)
+            if earlier is not None:
+                flight.value = Written(earlier, None, repeated=True)
+                return
+            try:
+                record, answer = await write()
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self.claims.release(key)
+                raise
+            await self.claims.remember(key, record)
+            flight.value = Written(record, answer, repeated=False)
+        except WixApiError as exc:
+            flight.error = exc
+        except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+            flight.error = incident(exc, "making a change at Wix")
+        finally:
+            del self._writes[key]
+            flight.done.set()
 
     async def _slot_for(self, outcome: _Outcome[Any]) -> bool:
         """Wait for a free slot while anyone waits for the answer; False once nobody does."""
