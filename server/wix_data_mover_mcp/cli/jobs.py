@@ -82,7 +82,7 @@ async def list_schedules(client: Client, args: argparse.Namespace) -> int:
 
 
 async def retry(client: Client, args: argparse.Namespace) -> int:
-    if not args.yes:
+    if not args.yes and not args.dry_run:
         if not sys.stdin.isatty():
             raise CommandError("this submits a new job: add --yes to do it without asking.")
         what = "skipping items already there" if args.skip_existing else "as it was"
@@ -93,6 +93,8 @@ async def retry(client: Client, args: argparse.Namespace) -> int:
             print("Nothing submitted.")
             return 1
     arguments = {"job_id": args.job_id, "skip_existing": args.skip_existing} | site(args)
+    if args.dry_run:
+        arguments["dry_run"] = True
     result = await call(client, "retry_data_movement_job", arguments)
     print_result(result, as_json=args.json, args=args)
     return 0

@@ -207,6 +207,11 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
         help="leave items already in the destination collection alone",
     )
     retry.add_argument("--yes", action="store_true", help="do not ask first")
+    retry.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="make every check and show what would be submitted, without submitting it",
+    )
     _add_site(retry)
     _add_json(retry)
 

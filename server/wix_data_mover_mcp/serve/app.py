@@ -14,10 +14,11 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.request_state import RequestStateSecurity
 from mcp.types import Icon
 
 from .. import __version__
-from ..config import API_KEYS_URL, Settings, SettingsError
+from ..config import API_KEYS_URL, Settings, SettingsError, state_keys
 from ..tools.card import job_card_app
 from ..tools.jobs import POLL_DELAYS, job_resource, site_job_resource
 from ..tools.prompts import load_prompts
@@ -71,6 +72,21 @@ def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None
 
         verifier = JwtVerifier(oauth)
     return {"auth": auth, "token_verifier": verifier}
+
+
+SHARED_STATE_PROBLEM = (
+    "WIX_MCP_REDIS_URL is set, so instances share a load balancer, but "
+    "WIX_MCP_REQUEST_STATE_KEY is not: a confirmation one instance asks for could not be "
+    "answered through another. Set it to the same secret of 32 bytes or more on every instance "
+    "(openssl rand -hex 32)."
+)
+
+
+def request_state_security(settings: Settings | SettingsError) -> RequestStateSecurity | None:
+    """The key that seals a question's state between rounds, shared by every instance; None
+    leaves the SDK's own key, made at start and known only to this process."""
+    keys = state_keys(settings.mcp_request_state_key) if isinstance(settings, Settings) else []
+    return RequestStateSecurity(keys=keys) if keys else None
 
 
 def missing_key_problem() -> str:
@@ -137,6 +153,7 @@ def build_server(
 
     server = WixDataMoverServer(
         SERVER_NAME,
+        request_state_security=request_state_security(settings),
         title="Wix Data Mover",
         version=__version__,
         icons=[server_icon()],
@@ -149,6 +166,12 @@ def build_server(
         ),
         lifespan=lifespan,
     )
+    if (
+        isinstance(settings, Settings)
+        and settings.mcp_redis_url
+        and not state_keys(settings.mcp_request_state_key)
+    ):
+        server.shared_state_problem = SHARED_STATE_PROBLEM
     specs = [
         *READ_TOOLS,
         SCHEDULES,

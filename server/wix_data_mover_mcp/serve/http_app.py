@@ -74,6 +74,8 @@ def http_app(
             "front of this server already authenticates every request."
         )
 
+    if isinstance(server, WixDataMoverServer) and server.shared_state_problem:
+        raise BindRefused(server.shared_state_problem)
     public = [oauth_host(oauth)] if oauth is not None else []
     app = server.streamable_http_app(
         stateless_http=True,

@@ -32,6 +32,7 @@ from pydantic import AnyUrl, ValidationError
 
 from ..errors import incident
 from ..tools.state import AppState
+from ..tools.writes import noting_outcome
 from ..words.arguments import describe_arguments
 from .auth import WRITE_SCOPE, audit_on, audit_record, may_write, write_audit
 
@@ -54,6 +55,8 @@ class WixDataMoverServer(MCPServer[AppState]):
         self.live: list[AppState] = []
         self.fatal: BaseException | None = None
         self.on_fatal: Callable[[BaseException], None] | None = None
+        # Why this server cannot be one of several behind a load balancer, if it cannot.
+        self.shared_state_problem: str | None = None
 
     def writing_tools(self) -> set[str]:
         return {t.name for t in self._tool_manager.list_tools() if writes(t.annotations)}
@@ -74,8 +77,9 @@ class WixDataMoverServer(MCPServer[AppState]):
             tool = self._tool_manager.get_tool(name)
             if tool is not None and writes(tool.annotations) and not may_write(token):
                 raise ToolError(f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.")
-            result = await super().call_tool(name, arguments, context)
-            outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
+            with noting_outcome() as noted:
+                result = await super().call_tool(name, arguments, context)
+            outcome = call_outcome(result, noted)
             return result
         except UnexpectedToolError as exc:
             outcome = "incident"
@@ -143,6 +147,16 @@ class WixDataMoverServer(MCPServer[AppState]):
         )
         if self.on_fatal is not None:
             self.on_fatal(exc)
+
+
+def call_outcome(result: CallToolResult | InputRequiredResult, noted: list[str]) -> str:
+    """How a call that returned ended: 'error', 'input_required' (a question went back to the
+    client), what a writing tool noted ('dry_run', 'declined'), or 'ok'."""
+    if isinstance(result, InputRequiredResult):
+        return "input_required"
+    if result.is_error:
+        return "error"
+    return noted[-1] if noted else "ok"
 
 
 def writes(annotations: ToolAnnotations | None) -> bool:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 
 from .card import CARD_URI
@@ -118,7 +120,8 @@ TERMINATE = ToolSpec(
 def without_site(
     fn: Callable[..., Awaitable[CallToolResult]],
 ) -> Callable[..., Awaitable[CallToolResult]]:
-    """The tool as a pinned server offers it: the same, without its `site` argument."""
+    """The tool as a pinned server offers it: the same, without its `site` argument. A
+    resolver (Resolve) that takes `site` gets None for it, as the tool itself does."""
     signature = inspect.signature(fn, eval_str=True)
     if "site" not in signature.parameters:
         return fn
@@ -126,6 +129,34 @@ def without_site(
     @functools.wraps(fn)
     async def pinned(*args: Any, **kwargs: Any) -> CallToolResult:
         return await fn(*args, **kwargs)
+
+    hints = typing.get_type_hints(fn, include_extras=True)
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is Annotated:
+            base, *extra = typing.get_args(hint)
+            extra = [Resolve(_without_site(m.fn)) if isinstance(m, Resolve) else m for m in extra]
+            hints[name] = Annotated[(base, *extra)]  # pyright: ignore[reportInvalidTypeArguments]
+    hints.pop("site", None)
+    pinned.__annotations__ = hints
+    kept = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in signature.parameters.values()
+        if p.name != "site"
+    ]
+    pinned.__signature__ = signature.replace(parameters=kept)  # pyright: ignore[reportAttributeAccessIssue]
+    return pinned
+
+
+def _without_site(resolver: Callable[..., Any]) -> Callable[..., Any]:
+    """A resolver as a pinned tool needs it: `site` left out of its signature, passed as None.
+    functools.wraps keeps its name, which names its answers in a request's state."""
+    signature = inspect.signature(resolver, eval_str=True)
+    if "site" not in signature.parameters:
+        return resolver
+
+    @functools.wraps(resolver)
+    async def pinned(**kwargs: Any) -> Any:
+        return await resolver(site=None, **kwargs)
 
     kept = [p for p in signature.parameters.values() if p.name != "site"]
     pinned.__signature__ = signature.replace(parameters=kept)  # pyright: ignore[reportAttributeAccessIssue]

@@ -56,7 +56,7 @@ class AppState:
             self._directory = SiteDirectory(self.wix(), default=self.default_site)
         return self._directory
 
-    async def site(self, given: str | None) -> Site | None:
+    async def site(self, given: str | None, *, write: bool = False) -> Site | None:
         """The site a call is for: None when pinned to WIX_SITE_ID."""
         return await self.directory().resolve(given) if self.account else None
 
