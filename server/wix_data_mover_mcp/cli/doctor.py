@@ -3,6 +3,9 @@ the fix under each failure; exit 0 only when all pass."""
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import anyio
 import httpx
 from pydantic import ValidationError
@@ -11,6 +14,9 @@ from ..config import API_KEYS_URL, Settings, describe_validation_error
 from ..errors import WixApiError
 from ..wix.client import WixDataMoverClient, create_http_client
 from .output import colour, print_text
+
+if TYPE_CHECKING:
+    from ..tools.access import SitePolicy
 
 
 def lenient_settings() -> tuple[Settings, list[tuple[str, str]]]:
@@ -31,7 +37,60 @@ async def doctor(settings: Settings, problems: list[tuple[str, str]], *, demo: b
     """Every check, ✓ or ✗ with the fix under each failure; exit 0 only when all pass."""
     signing_in = await _oauth_checks()
     wix = await _wix_checks(settings, problems, demo=demo)
-    return wix or signing_in
+    access = await _site_access_checks(settings) if not problems else 0
+    return wix or signing_in or access
+
+
+async def _site_access_checks(settings: Settings) -> int:
+    """With WIX_MCP_SITE_ACCESS: the file, that OAuth is on, and the site names it uses."""
+    from ..serve.auth import OAuthConfigError, load_oauth_settings
+    from ..tools.access import PolicyError, SitePolicy
+
+    path = os.environ.get("WIX_MCP_SITE_ACCESS", "").strip()
+    if not path:
+        return 0
+    try:
+        policy = SitePolicy.load(path)
+    except PolicyError as exc:
+        _check(False, "WIX_MCP_SITE_ACCESS cannot be used", str(exc))
+        return 1
+    try:
+        oauth = load_oauth_settings()
+    except OAuthConfigError:
+        oauth = None  # reported by the OAuth checks
+    if oauth is None:
+        _check(
+            False,
+            "WIX_MCP_SITE_ACCESS is set, but OAuth is not",
+            "Site access is per signed-in person: set WIX_MCP_OAUTH_ISSUER and "
+            "WIX_MCP_PUBLIC_URL, and serve with --transport http.",
+        )
+        return 1
+    try:
+        problem = await site_names_problem(settings, policy)
+    except WixApiError as exc:
+        _check(False, "The site names in WIX_MCP_SITE_ACCESS could not be checked", str(exc))
+        return 1
+    grants = len(policy.grants)
+    _check(
+        problem is None,
+        f"WIX_MCP_SITE_ACCESS ({path}) holds {grants} grant{'s' * (grants != 1)}"
+        + (", and every site it names exists" if policy.named_sites() else ""),
+        problem or "",
+    )
+    return 0 if problem is None else 1
+
+
+async def site_names_problem(settings: Settings, policy: SitePolicy) -> str | None:
+    """Why the grants name a site the account does not have, or None; a WixApiError when
+    the account's sites cannot be read."""
+    from ..tools.access import unknown_names
+    from ..wix.sites import fetch_sites
+
+    if not policy.named_sites() or not settings.account_id:
+        return unknown_names(policy, None if not settings.account_id else [])
+    async with WixDataMoverClient(create_http_client(settings), settings) as client:
+        return unknown_names(policy, await fetch_sites(client))
 
 
 async def _oauth_checks() -> int:

@@ -18,6 +18,8 @@ from .parser import Runner, build_parser
 
 if TYPE_CHECKING:
     from ..config import Settings, SettingsError
+    from ..serve.auth import OAuthSettings
+    from ..tools.access import SiteAccess
 
 log = logging.getLogger("wix_data_mover_mcp")
 
@@ -59,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ..serve.auth import OAuthConfigError, configure_audit, load_oauth_settings
     from ..serve.server import FATAL_EXIT_STATUS
     from ..serve.telemetry import configure_tracing
+    from ..tools.access import PolicyError
 
     if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
         sys.stderr.write(
@@ -87,7 +90,12 @@ def _serve(args: argparse.Namespace) -> int:
                 f"({exc.strerror}); give a writable file, or unset it for stderr.\n"
             )
             return 2
-        server = build_server(server_settings, demo=args.demo, oauth=oauth)
+        try:
+            site_access = load_site_access(args.transport, oauth, server_settings, os.environ)
+        except PolicyError as exc:
+            sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
+            return 2
+        server = build_server(server_settings, demo=args.demo, oauth=oauth, site_access=site_access)
         if args.transport == "http":
             from ..serve.http_app import serve_http
 
@@ -115,6 +123,43 @@ def _serve(args: argparse.Namespace) -> int:
                 raise
             return FATAL_EXIT_STATUS  # the server logged why as it stopped
     return 0
+
+
+def load_site_access(
+    transport: str,
+    oauth: OAuthSettings | None,
+    settings: Settings | SettingsError,
+    env: Mapping[str, str],
+) -> SiteAccess | None:
+    """WIX_MCP_SITE_ACCESS, read and checked (every site it names by name exists), or None when
+    it is not set; a PolicyError says what is wrong. Only an HTTP server with OAuth knows who
+    calls, so it is refused anywhere else."""
+    import anyio
+
+    from ..config import Settings
+    from ..errors import WixApiError
+    from ..tools.access import PolicyError, SiteAccess, SitePolicy
+
+    path = env.get("WIX_MCP_SITE_ACCESS", "").strip()
+    if not path:
+        return None
+    if transport != "http" or oauth is None:
+        raise PolicyError(
+            "WIX_MCP_SITE_ACCESS needs --transport http with OAuth (WIX_MCP_OAUTH_ISSUER): "
+            "only then does each caller carry the claims its grants are matched against."
+        )
+    policy = SitePolicy.load(path)
+    if isinstance(settings, Settings):
+        from .doctor import site_names_problem
+
+        try:
+            problem = anyio.run(site_names_problem, settings, policy)
+        except WixApiError as exc:  # checked again on each reload; unknown names match nothing
+            log.warning("The site names in WIX_MCP_SITE_ACCESS could not be checked: %s", exc)
+            problem = None
+        if problem:
+            raise PolicyError(problem)
+    return SiteAccess(path, policy)
 
 
 def audit_trail(transport: str, env: Mapping[str, str]) -> tuple[bool, str | None]:

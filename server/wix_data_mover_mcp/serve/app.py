@@ -19,6 +19,7 @@ from mcp.types import Icon
 
 from .. import __version__
 from ..config import API_KEYS_URL, Settings, SettingsError, state_keys
+from ..tools.access import SiteAccess, reload_on_hangup
 from ..tools.card import job_card_app
 from ..tools.jobs import POLL_DELAYS, job_resource, site_job_resource
 from ..tools.prompts import load_prompts
@@ -106,10 +107,12 @@ def build_server(
     poll_delays: Sequence[float] = POLL_DELAYS,
     oauth: OAuthSettings | None = None,
     token_verifier: TokenVerifier | None = None,
+    site_access: SiteAccess | None = None,
 ) -> WixDataMoverServer:
     """The MCP server. `transport` replaces the network (tests, the emulator in-process).
     With `oauth` (served over HTTP) every request needs an access token with the read scope;
-    `token_verifier` replaces the JWT check against the issuer's keys."""
+    `token_verifier` replaces the JWT check against the issuer's keys. With `site_access`
+    each caller sees only the sites their token's claims are granted (WIX_MCP_SITE_ACCESS)."""
     allow_writes = isinstance(settings, Settings) and settings.allow_writes
     allow_terminate = allow_writes or (isinstance(settings, Settings) and settings.allow_terminate)
     # Account mode (WIX_ACCOUNT_ID): every site the key covers, each tool taking `site`.
@@ -138,7 +141,11 @@ def build_server(
                     tasks=tasks,
                     account=account,
                     default_site=settings.site_id if isinstance(settings, Settings) else None,
+                    access=site_access,
                 )
+                if site_access is not None:
+                    sites = (lambda: state.directory().sites()) if account else None
+                    tasks.start_soon(reload_on_hangup, site_access, sites)
                 server.live.append(state)
                 try:
                     yield state

@@ -111,6 +111,7 @@ def audit_record(
     outcome: str,
     seconds: float,
     now: datetime | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """One tool call for the audit trail: who, what, on which job and site, how it ended.
     A job id is kept only when it has an id's shape; never a token or a key."""
@@ -121,6 +122,8 @@ def audit_record(
         "outcome": outcome,
         "duration_ms": round(seconds * 1000, 1),
     }
+    if reason is not None:
+        record["reason"] = reason
     if token is not None:
         record["subject"] = token.subject
         record["client_id"] = token.client_id or None

@@ -31,8 +31,8 @@ from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl, ValidationError
 
 from ..errors import incident
+from ..tools.outcome import Noted, Refused, noting
 from ..tools.state import AppState
-from ..tools.writes import noting_outcome
 from ..words.arguments import describe_arguments
 from .auth import WRITE_SCOPE, audit_on, audit_record, may_write, write_audit
 
@@ -73,42 +73,61 @@ class WixDataMoverServer(MCPServer[AppState]):
         token = get_access_token()
         started = time.monotonic()
         outcome = "error"
-        try:
-            tool = self._tool_manager.get_tool(name)
-            if tool is not None and writes(tool.annotations) and not may_write(token):
-                raise ToolError(f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.")
-            with noting_outcome() as noted:
-                result = await super().call_tool(name, arguments, context)
-            outcome = call_outcome(result, noted)
-            return result
-        except UnexpectedToolError as exc:
-            outcome = "incident"
-            raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
-        except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                outcome = "invalid_arguments"
-                raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
-            raise
-        finally:
-            if audit_on():  # the record is built only when someone keeps it
-                seconds = time.monotonic() - started
-                write_audit(
-                    audit_record(
-                        tool=name,
-                        arguments=arguments,
-                        token=token,
-                        outcome=outcome,
-                        seconds=seconds,
+        with noting() as noted:
+            try:
+                tool = self._tool_manager.get_tool(name)
+                if tool is not None and writes(tool.annotations) and not may_write(token):
+                    raise Refused(
+                        f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.",
+                        reason="scope",
                     )
-                )
+                result = await super().call_tool(name, arguments, context)
+                outcome = call_outcome(result, noted)
+                return result
+            except UnexpectedToolError as exc:
+                outcome = "incident"
+                raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
+            except ToolError as exc:
+                if isinstance(exc.__cause__, ValidationError):
+                    outcome = "invalid_arguments"
+                    raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
+                outcome = "refused" if refusal(noted) else outcome
+                raise
+            finally:
+                if audit_on():  # the record is built only when someone keeps it
+                    seconds = time.monotonic() - started
+                    write_audit(
+                        audit_record(
+                            tool=name,
+                            arguments=arguments,
+                            token=token,
+                            outcome=outcome,
+                            seconds=seconds,
+                            reason=refusal(noted),
+                        )
+                    )
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
-        try:
-            return await super().read_resource(uri, context)
-        except UnexpectedResourceError as exc:
-            raise ResourceError(str(incident(exc.__cause__ or exc, "reading a resource"))) from None
+        started = time.monotonic()
+        with noting() as noted:
+            try:
+                return await super().read_resource(uri, context)
+            except UnexpectedResourceError as exc:
+                sentence = str(incident(exc.__cause__ or exc, "reading a resource"))
+                raise ResourceError(sentence) from None
+            finally:
+                if (reason := refusal(noted)) is not None and audit_on():
+                    record = audit_record(
+                        tool="resources/read",
+                        arguments={},
+                        token=get_access_token(),
+                        outcome="refused",
+                        seconds=time.monotonic() - started,
+                        reason=reason,
+                    )
+                    write_audit(record | {"event": "resource_read"})
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
@@ -149,14 +168,19 @@ class WixDataMoverServer(MCPServer[AppState]):
             self.on_fatal(exc)
 
 
-def call_outcome(result: CallToolResult | InputRequiredResult, noted: list[str]) -> str:
+def call_outcome(result: CallToolResult | InputRequiredResult, noted: list[Noted]) -> str:
     """How a call that returned ended: 'error', 'input_required' (a question went back to the
     client), what a writing tool noted ('dry_run', 'declined'), or 'ok'."""
     if isinstance(result, InputRequiredResult):
         return "input_required"
     if result.is_error:
         return "error"
-    return noted[-1] if noted else "ok"
+    return noted[-1].outcome if noted else "ok"
+
+
+def refusal(noted: list[Noted]) -> str | None:
+    """Why the call was refused, if it was."""
+    return next((n.reason for n in noted if n.outcome == "refused"), None)
 
 
 def writes(annotations: ToolAnnotations | None) -> bool:

@@ -207,7 +207,7 @@ async def _job_json(state: AppState, job_id: str, site: str | None) -> str:
         raise MCPError(code=INVALID_PARAMS, message=problem)
     try:
         where = await state.site(site)
-    except WixApiError as exc:
+    except (WixApiError, ToolError) as exc:  # a site unknown, or outside the caller's grants
         raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
     try:
         raw = await state.wix().get_job(job_id.strip().lower(), site=where and where.id)

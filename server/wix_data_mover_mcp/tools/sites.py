@@ -41,7 +41,7 @@ async def list_wix_sites(
 ) -> Annotated[CallToolResult, SiteListResult]:
     state = ctx.request_context.lifespan_context
     with wix_errors():
-        sites = await state.directory().sites()
+        sites = state.visible(await state.directory().sites())
         start = int(decode_cursor("sites", cursor, hint="list_wix_sites")[0]) if cursor else 0
     needle = (name_contains or "").strip().casefold()
     matching = [site for site in sites if needle in (site.name or "").casefold()]
@@ -54,7 +54,8 @@ async def list_wix_sites(
         + (" · the key cannot read its jobs (403)" if site.id in unreadable else "")
         for site in page
     ] or ["No sites match."]
-    head = f"{len(matching)} of the {len(sites)} sites this key covers"
+    covered = "this key covers" if state.access is None else "you may use"
+    head = f"{len(matching)} of the {len(sites)} sites {covered}"
     summary = demo_summary(f"{head}{' match' if needle else ''}:\n" + "\n".join(lines), state.demo)
     listed = [
         {
@@ -84,7 +85,7 @@ async def list_data_movement_jobs_across_sites(
     statuses = checked_statuses(status)
     with wix_errors():
         window = parse_since(since) if since else None
-        sites = await state.directory().sites()
+        sites = state.visible(await state.directory().sites())
         found = await find_across_sites(state.wix(), sites, statuses=statuses, since=window)
     state.directory().unreadable |= {
         entry.site.id for entry in found if entry.error and entry.error.status == 403

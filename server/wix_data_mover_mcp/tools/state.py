@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 
 from ..errors import WixApiError
+from .outcome import Refused
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
     from ..wix.sites import Site, SiteDirectory
     from ..wix.upstream import Upstream
+    from .access import Access, SiteAccess
 
 SCHEDULES_KEPT_SECONDS = 60.0
 
@@ -36,6 +39,7 @@ class AppState:
     tasks: TaskGroup | None = None
     account: bool = False  # every site of the account, not one pinned site
     default_site: str | None = None
+    access: SiteAccess | None = None  # WIX_MCP_SITE_ACCESS: the sites each caller may use
     _upstream: Upstream | None = None
     _directory: SiteDirectory | None = None
     _schedules: dict[str, tuple[float, list[dict[str, Any]]]] = field(
@@ -57,8 +61,45 @@ class AppState:
         return self._directory
 
     async def site(self, given: str | None, *, write: bool = False) -> Site | None:
-        """The site a call is for: None when pinned to WIX_SITE_ID."""
-        return await self.directory().resolve(given) if self.account else None
+        """The site a call is for: None when pinned to WIX_SITE_ID. With a site access policy,
+        only a site the caller may use (and, to `write`, change); otherwise a Refused."""
+        access = self.caller_access()
+        if access is None:
+            return await self.directory().resolve(given) if self.account else None
+        from ..wix.sites import NotAmong, Site
+
+        if not self.account:
+            target = Site(self.default_site or "")
+            if not access.sees(target):
+                raise Refused(
+                    "This server's site is not among the sites you may use.", reason="site"
+                )
+            where = None
+        else:
+            try:
+                where = await self.directory().resolve(given, among=access.sees)
+            except NotAmong as exc:
+                raise Refused(str(exc), reason="site") from None
+            target = where
+        if write and not access.writes(target):
+            raise Refused(
+                f"You may read {'site ' + where.label() if where else 'this site'} but not change "
+                'its jobs: that needs a grant with "write": true in WIX_MCP_SITE_ACCESS.',
+                reason="write",
+            )
+        return where
+
+    def caller_access(self) -> Access | None:
+        """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy."""
+        if self.access is None:
+            return None
+        token = get_access_token()
+        return self.access.policy.access(token.claims if token is not None else None)
+
+    def visible(self, sites: list[Site]) -> list[Site]:
+        """The sites the caller may use, of these."""
+        access = self.caller_access()
+        return sites if access is None else [site for site in sites if access.sees(site)]
 
     def site_names(self) -> dict[str, str]:
         return self._directory.names() if self._directory is not None else {}

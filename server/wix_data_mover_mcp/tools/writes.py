@@ -11,9 +11,6 @@ changes nothing and says so.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -30,6 +27,7 @@ from ..wix.retry import CannotRetry, retry_request
 from ..words.job import is_finished
 from ..words.writes import retry_consequence, terminate_consequence
 from .arguments import JobId, SiteArg, checked_job_id
+from .outcome import Noted, note
 from .results import JobResult, demo_summary, job_result, tool_result, wix_errors
 from .state import AppState
 
@@ -58,26 +56,6 @@ class RetryResult(JobResult):
     plan: dict[str, Any] | None = Field(
         default=None, description="For a dry run: the Submit Job body a real call would send."
     )
-
-
-# What a writing call ended as, when not plainly "ok" (for the audit trail and the metrics).
-_outcome: ContextVar[list[str] | None] = ContextVar("write_outcome", default=None)
-
-
-@contextmanager
-def noting_outcome() -> Generator[list[str]]:
-    """Collects 'dry_run' or 'declined' from a writing tool run inside it."""
-    noted: list[str] = []
-    token = _outcome.set(noted)
-    try:
-        yield noted
-    finally:
-        _outcome.reset(token)
-
-
-def _note(outcome: str) -> None:
-    if (noted := _outcome.get()) is not None:
-        noted.append(outcome)
 
 
 def can_ask(ctx: Context[Any]) -> bool:
@@ -205,7 +183,7 @@ def _retry_not_made(
 ) -> CallToolResult:
     """A dry run's plan, or what the person said no to: nothing was submitted."""
     if dry_run:
-        _note("dry_run")
+        note(Noted("dry_run"))
         head = "Dry run: nothing was submitted."
         tail = "Call retry_data_movement_job again without dry_run to submit it."
         if earlier is not None:
@@ -214,7 +192,7 @@ def _retry_not_made(
                 f"{earlier['id']}: a real call now would return that one."
             )
     else:
-        _note("declined")
+        note(Noted("declined"))
         head = f"Nothing was submitted: the user {_refusal(answer)} when asked to confirm."
         tail = f"Job {job_id} stays as it is."
     summary = demo_summary(" ".join([head, plan.consequence, *plan.caveats, tail]), state.demo)
@@ -276,7 +254,7 @@ async def terminate_data_movement_job(
     job_id = checked_job_id(job_id)
     plan = await plan_terminate(state, job_id, site, fresh=True)
     if dry_run or not confirmed(answer):
-        _note("dry_run" if dry_run else "declined")
+        note(Noted("dry_run" if dry_run else "declined"))
         head = (
             "Dry run: nothing was stopped."
             if dry_run

@@ -12,6 +12,8 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -31,6 +33,20 @@ POLL_SECONDS = 0.05
 _DELETE_IF_SAME = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write made once: its record (what later repeats get), Wix's answer to the write when
+    this call made it, and whether it had already been made."""
+
+    record: dict[str, Any]
+    answer: dict[str, Any] | None
+    repeated: bool
+
+
+# Makes the write; returns its record (kept for repeats) and Wix's answer to it.
+WriteOnce = Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Any]]]]
 
 
 class ClaimTimeout(WixApiError):
@@ -54,6 +70,22 @@ class WriteClaims:
         self._pending_seconds = pending_seconds
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
         self._held: dict[str, str] = {}  # key -> the pending value this instance wrote
+
+    async def make_once(self, key: str, write: WriteOnce) -> Written:
+        """Claim the write, make it (`write` returns its record and Wix's answer) and remember
+        it; or, when it was made already, its record as a repeat. A failed write gives its
+        claim back."""
+        earlier = await self.claim(key)
+        if earlier is not None:
+            return Written(earlier, None, repeated=True)
+        try:
+            record, answer = await write()
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.release(key)
+            raise
+        await self.remember(key, record)
+        return Written(record, answer, repeated=False)
 
     async def recent(self, key: str) -> dict[str, Any] | None:
         """The record of this write if it was made within `seconds`; no claim is taken."""

@@ -27,7 +27,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..errors import BudgetExhausted, WixApiError, incident
-from .claims import WriteClaims
+from .claims import WriteClaims, WriteOnce, Written
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
@@ -72,16 +72,6 @@ class _Outcome(Generic[T]):
         if self.error is not None:
             raise self.error
         return self.value  # pyright: ignore[reportReturnType]
-
-
-@dataclass(frozen=True)
-class Written:
-    """A write made once: its record (what later repeats get), Wix's answer to the write when
-    this call made it, and whether it had already been made."""
-
-    record: dict[str, Any]
-    answer: dict[str, Any] | None
-    repeated: bool
 
 
 @dataclass
@@ -196,24 +186,14 @@ class Upstream:
         for resource in self._resources:
             await resource.aclose()
 
-    async def once(
-        self,
-        key: str,
-        write: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Any]]]],
-    ) -> Written:
-        """Make the write `key` names once: `write` returns (record, answer). Claiming it,
-        making it and remembering its record run as one unit in the server's own task, which
-        the caller only waits for. A call that joins one in flight here, or finds its record
-        (made here or by another instance), gets that record as a repeat."""
-        flight = self._writes.get(key)
-        joined = flight is not None
-        if flight is None:
-            flight = self._writes[key] = _Outcome()
-            self._spawn(self._write_once, key, write, flight)
-        written = await flight.wait()
-        if joined:
-            return Written(written.record, None, repeated=True)
-        return written
+    async def once(self, key: str, write: WriteOnce) -> Written:
+        """Make the write `key` names once (claims.py), as one unit in the server's own task
+        that the caller only waits for; a call joining one in flight gets it as a repeat."""
+        if joined := self._writes.get(key):
+            return Written((await joined.wait()).record, None, repeated=True)
+        flight = self._writes[key] = _Outcome[Written]()
+        self._spawn(self._write_once, key, write, flight)
+        return await flight.wait()
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
@@ -252,25 +232,9 @@ class Upstream:
         finally:
             outcome.done.set()
 
-    async def _write_once(
-        self,
-        key: str,
-        write: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Any]]]],
-        flight: _Outcome[Written],
-    ) -> None:
+    async def _write_once(self, key: str, write: WriteOnce, flight: _Outcome[Written]) -> None:
         try:
-            earlier = await self.claims.claim(key)
-            if earlier is not None:
-                flight.value = Written(earlier, None, repeated=True)
-                return
-            try:
-                record, answer = await write()
-            except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await self.claims.release(key)
-                raise
-            await self.claims.remember(key, record)
-            flight.value = Written(record, answer, repeated=False)
+            flight.value = await self.claims.make_once(key, write)
         except WixApiError as exc:
             flight.error = exc
         except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence

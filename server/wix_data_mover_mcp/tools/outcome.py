@@ -1,0 +1,47 @@
+"""What a call ended as when its result alone does not say: a dry run, a confirmation the person
+declined, a site outside their grants. Tools note it; the server reads it for the audit trail
+and the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+
+@dataclass(frozen=True)
+class Noted:
+    outcome: str  # "dry_run", "declined" or "refused"
+    reason: str | None = None  # for a refusal: "site" or "write"
+
+
+class Refused(ToolError):
+    """A call refused by the site access policy, in one sentence; `reason` is 'site' (not among
+    the caller's sites, or no such site: the same words either way) or 'write'."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        note(Noted("refused", reason))
+
+
+_noted: ContextVar[list[Noted] | None] = ContextVar("noted_outcomes", default=None)
+
+
+@contextmanager
+def noting() -> Generator[list[Noted]]:
+    """Collects what the calls run inside it note."""
+    noted: list[Noted] = []
+    token = _noted.set(noted)
+    try:
+        yield noted
+    finally:
+        _noted.reset(token)
+
+
+def note(outcome: Noted) -> None:
+    if (noted := _noted.get()) is not None:
+        noted.append(outcome)
