@@ -63,11 +63,18 @@ def _serve(args: argparse.Namespace) -> int:
     from ..serve.telemetry import configure_tracing
     from ..tools.access import PolicyError
 
-    if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
+    if args.transport == "stdio" and (
+        args.host or args.port or args.allowed_host or args.metrics_port or args.metrics_host
+    ):
         sys.stderr.write(
-            "wix-data-mover-mcp serve: --host, --port and --allowed-host apply only with "
-            "--transport http.\n"
+            "wix-data-mover-mcp serve: --host, --port, --allowed-host and --metrics-* apply "
+            "only with --transport http.\n"
         )
+        return 2
+    try:
+        metrics_at = metrics_address(args, os.environ)
+    except ValueError as exc:
+        sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
         return 2
     with _settings_source(args) as settings:
         if isinstance(settings, Exception):
@@ -95,7 +102,18 @@ def _serve(args: argparse.Namespace) -> int:
         except PolicyError as exc:
             sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
             return 2
-        server = build_server(server_settings, demo=args.demo, oauth=oauth, site_access=site_access)
+        metrics = None
+        if metrics_at is not None:
+            from ..serve.metrics import Metrics
+
+            metrics = Metrics()
+        server = build_server(
+            server_settings,
+            demo=args.demo,
+            oauth=oauth,
+            site_access=site_access,
+            metrics=metrics,
+        )
         if args.transport == "http":
             from ..serve.http_app import serve_http
 
@@ -106,6 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
                 oauth=oauth,
+                metrics_at=metrics_at,
             )
         from ..serve.stdio import bound_stdin
 
@@ -123,6 +142,24 @@ def _serve(args: argparse.Namespace) -> int:
                 raise
             return FATAL_EXIT_STATUS  # the server logged why as it stopped
     return 0
+
+
+def metrics_address(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, int] | None:
+    """Where to serve /metrics over HTTP: --metrics-port or WIX_MCP_METRICS_PORT, on
+    --metrics-host (default 127.0.0.1); None when neither is set, or when serving stdio."""
+    port = args.metrics_port
+    given = env.get("WIX_MCP_METRICS_PORT", "").strip()
+    if port is None and given and args.transport == "http":
+        if not given.isdigit() or not 0 < int(given) <= 65535:
+            raise ValueError(
+                f"WIX_MCP_METRICS_PORT must be a port number from 1 to 65535, not {given[:20]!r}."
+            )
+        port = int(given)
+    if port is None:
+        if args.metrics_host:
+            raise ValueError("--metrics-host goes with --metrics-port (or WIX_MCP_METRICS_PORT).")
+        return None
+    return args.metrics_host or "127.0.0.1", port
 
 
 def load_site_access(

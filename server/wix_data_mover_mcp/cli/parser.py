@@ -101,7 +101,13 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
     _add_common(parser, default=False)
     _add_allow_terminate(parser, default=False)
     parser.set_defaults(
-        run=runner("serve"), transport="stdio", host=None, port=None, allowed_host=[]
+        run=runner("serve"),
+        transport="stdio",
+        host=None,
+        port=None,
+        allowed_host=[],
+        metrics_port=None,
+        metrics_host=None,
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -130,6 +136,12 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
         metavar="HOST[:PORT]",
         help="a Host header to accept behind a proxy or DNS name (repeatable)",
     )
+    serve.add_argument(
+        "--metrics-port",
+        type=PORT,
+        help="serve Prometheus metrics at /metrics on this port (or WIX_MCP_METRICS_PORT)",
+    )
+    serve.add_argument("--metrics-host", help="the metrics' address (default 127.0.0.1)")
     serve.add_argument(
         "--insecure-no-auth",
         action="store_true",

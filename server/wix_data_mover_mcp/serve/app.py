@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from ..wix.http import RetryPolicy
+    from ..wix.http import Observer, RetryPolicy
     from ..wix.upstream import Upstream
+    from .metrics import Metrics
 
 SERVER_NAME = "wix-data-mover"
 
@@ -108,11 +109,13 @@ def build_server(
     oauth: OAuthSettings | None = None,
     token_verifier: TokenVerifier | None = None,
     site_access: SiteAccess | None = None,
+    metrics: Metrics | None = None,
 ) -> WixDataMoverServer:
     """The MCP server. `transport` replaces the network (tests, the emulator in-process).
     With `oauth` (served over HTTP) every request needs an access token with the read scope;
     `token_verifier` replaces the JWT check against the issuer's keys. With `site_access`
-    each caller sees only the sites their token's claims are granted (WIX_MCP_SITE_ACCESS)."""
+    each caller sees only the sites their token's claims are granted (WIX_MCP_SITE_ACCESS).
+    `metrics` counts calls and requests to Wix (WIX_MCP_METRICS_PORT)."""
     allow_writes = isinstance(settings, Settings) and settings.allow_writes
     allow_terminate = allow_writes or (isinstance(settings, Settings) and settings.allow_terminate)
     # Account mode (WIX_ACCOUNT_ID): every site the key covers, each tool taking `site`.
@@ -121,7 +124,12 @@ def build_server(
     def connect(tasks: TaskGroup) -> Upstream:
         assert isinstance(settings, Settings)
         return connect_upstream(
-            settings, tasks, transport=transport, retry=retry, poll_delays=poll_delays
+            settings,
+            tasks,
+            transport=transport,
+            retry=retry,
+            poll_delays=poll_delays,
+            observer=metrics,
         )
 
     @asynccontextmanager
@@ -193,6 +201,9 @@ def build_server(
             annotations=spec.annotations,
             meta=spec.meta,
         )
+    if metrics is not None:
+        server.metrics = metrics
+        metrics.know_tools({spec.fn.__name__ for spec in [*specs, *SITE_TOOLS]})
     server.resource(
         "wix-data-mover://jobs/{job_id}",
         name="data_movement_job",
@@ -231,6 +242,7 @@ def connect_upstream(
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
     poll_delays: Sequence[float] = POLL_DELAYS,
+    observer: Observer | None = None,
 ) -> Upstream:
     """The Wix client behind the rate budget, the shared answers and the poll loops."""
     from ..wix.budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
@@ -244,7 +256,11 @@ def connect_upstream(
     key_id = key_fingerprint(settings.api_key.get_secret_value())
     budget = RateBudget(settings.rate_limit_per_minute, key_id, redis=redis)
     client = WixDataMoverClient(
-        create_http_client(settings, transport=transport), settings, retry, budget=budget
+        create_http_client(settings, transport=transport),
+        settings,
+        retry,
+        budget=budget,
+        observer=observer,
     )
     cache = AnswerCache(
         settings.job_cache_seconds, f"{key_id}:{settings.site_id or ''}", redis=redis
@@ -258,4 +274,5 @@ def connect_upstream(
         poll_delays=poll_delays,
         resources=[redis] if redis else [],
         claims=claims,
+        observer=observer,
     )

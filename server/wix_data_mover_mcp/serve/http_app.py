@@ -88,7 +88,13 @@ def http_app(
         assert isinstance(server, WixDataMoverServer)
         app = with_scopes(app, server, oauth)
     guarded = NoEventStream(app)
-    return BearerTokenGuard(guarded, token) if token else guarded
+    guarded = BearerTokenGuard(guarded, token) if token else guarded
+    if isinstance(server, WixDataMoverServer) and server.metrics is not None:
+        from .metrics import CountRefusals, Metrics
+
+        assert isinstance(server.metrics, Metrics)
+        return CountRefusals(guarded, server.metrics)
+    return guarded
 
 
 def oauth_host(oauth: OAuthSettings) -> str:
@@ -181,7 +187,9 @@ def serve_http(
     allowed_hosts: Sequence[str],
     insecure_no_auth: bool,
     oauth: OAuthSettings | None = None,
+    metrics_at: tuple[str, int] | None = None,
 ) -> int:
+    """Serve until told to stop; with `metrics_at` (host, port), /metrics on that port too."""
     from .http_server import BackgroundServer, PortUnavailable
 
     token = os.environ.get("WIX_MCP_AUTH_TOKEN", "").strip() or None
@@ -203,7 +211,12 @@ def serve_http(
     AppStatus.disable_automatic_graceful_drain()
     try:
         running = BackgroundServer(
-            app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
+            app,
+            host=host,
+            port=port,
+            graceful_seconds=30,
+            health_path=HEALTH_PATH,
+            side=_metrics_side(server, metrics_at),
         )
     except PortUnavailable as exc:
         log.error("%s", exc)
@@ -213,6 +226,19 @@ def serve_http(
     else:
         auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
+    if running.side_url is not None:
+        log.info("Serving metrics on %s/metrics", running.side_url)
     server.on_fatal = lambda _: running.request_exit()
     running.serve_forever()
     return FATAL_EXIT_STATUS if server.fatal is not None else 0
+
+
+def _metrics_side(
+    server: WixDataMoverServer, metrics_at: tuple[str, int] | None
+) -> tuple[str, int, ASGIApp] | None:
+    if metrics_at is None or server.metrics is None:
+        return None
+    from .metrics import Metrics, metrics_app
+
+    assert isinstance(server.metrics, Metrics)
+    return (*metrics_at, metrics_app(server, server.metrics))

@@ -69,6 +69,40 @@ class _HealthWhileDraining:
         await self._app(scope, receive, send)
 
 
+def _bound(host: str, port: int, flag: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        bound = socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else "cannot be used"
+        raise PortUnavailable(
+            f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
+            f"with {flag}."
+        ) from None
+    # Accepted connections inherit this: without it, a response written in two parts
+    # waits for the client's delayed ACK (about 40 ms on Linux).
+    bound.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return bound
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _ByPort:
+    """Requests that came in on `side_port` go to `side`; all others to `app`."""
+
+    def __init__(self, app: ASGIApp, side: ASGIApp, side_port: int) -> None:
+        self._app, self._side, self._side_port = app, side, side_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        if scope["type"] == "http" and server is not None and server[1] == self._side_port:
+            await self._side(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
 class BackgroundServer:
     """Binds at construction (port 0 picks a free port), so the URL is known before serving."""
 
@@ -82,21 +116,24 @@ class BackgroundServer:
         health_path: str | None = None,
         max_connections: int | None = None,
         header_timeout: float = HEADER_TIMEOUT_SECONDS,
+        side: tuple[str, int, ASGIApp] | None = None,
     ) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            self._socket = socket.create_server((host, port), family=family, backlog=1024)
-        except OSError as exc:
-            reason = "is already in use" if exc.errno == errno.EADDRINUSE else "cannot be used"
-            raise PortUnavailable(
-                f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
-                "with --port."
-            ) from None
-        # Accepted connections inherit this: without it, a response written in two parts
-        # waits for the client's delayed ACK (about 40 ms on Linux).
-        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._socket = _bound(host, port, "--port")
         self.host: str = host
         self.port: int = self._socket.getsockname()[1]
+        # A second address served by the same loop, with an app of its own (the metrics).
+        self._side: socket.socket | None = None
+        self.side_url: str | None = None
+        if side is not None:
+            side_host, side_port, side_app = side
+            try:
+                self._side = _bound(side_host, side_port, "--metrics-port")
+            except PortUnavailable:
+                self._socket.close()
+                raise
+            bound_port = self._side.getsockname()[1]
+            self.side_url = _url(side_host, bound_port)
+            app = _ByPort(app, side_app, bound_port)
         protocol: Any = type(
             "Protocol",
             (BoundedH11Protocol,),
@@ -120,12 +157,11 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return _url(self.host, self.port)
 
     def serve_forever(self) -> None:
         """Serve in this thread until Ctrl-C or SIGTERM; in-flight requests may finish."""
-        self._server.run(sockets=[self._socket])
+        self._server.run(sockets=[self._socket, *([self._side] if self._side else [])])
 
     def start(self) -> Self:
         self._thread = threading.Thread(target=self.serve_forever, name="uvicorn", daemon=True)
@@ -147,6 +183,8 @@ class BackgroundServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()
+        if self._side is not None:
+            self._side.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -42,6 +42,14 @@ HEALTH_PROBE_SECONDS = 1.0
 FATAL_EXIT_STATUS = 70  # EX_SOFTWARE: the server cannot go on; its supervisor should restart it
 
 
+class CallMetrics(Protocol):
+    """What the server tells the metrics (serve/metrics.py) of each call."""
+
+    def tool_call(self, tool: str, outcome: str, refusal: str | None = None) -> None: ...
+
+    def refused(self, reason: str) -> None: ...
+
+
 class WixDataMoverServer(MCPServer[AppState]):
     """The SDK's server, with arguments that fail the schema said in one sentence instead of a
     validation dump (still a tool error the model can correct), writing tools shown only to a
@@ -57,6 +65,7 @@ class WixDataMoverServer(MCPServer[AppState]):
         self.on_fatal: Callable[[BaseException], None] | None = None
         # Why this server cannot be one of several behind a load balancer, if it cannot.
         self.shared_state_problem: str | None = None
+        self.metrics: CallMetrics | None = None  # WIX_MCP_METRICS_PORT
 
     def writing_tools(self) -> set[str]:
         return {t.name for t in self._tool_manager.list_tools() if writes(t.annotations)}
@@ -94,6 +103,8 @@ class WixDataMoverServer(MCPServer[AppState]):
                 outcome = "refused" if refusal(noted) else outcome
                 raise
             finally:
+                if self.metrics is not None:
+                    self.metrics.tool_call(name, outcome, refusal(noted))
                 if audit_on():  # the record is built only when someone keeps it
                     seconds = time.monotonic() - started
                     write_audit(
@@ -118,7 +129,9 @@ class WixDataMoverServer(MCPServer[AppState]):
                 sentence = str(incident(exc.__cause__ or exc, "reading a resource"))
                 raise ResourceError(sentence) from None
             finally:
-                if (reason := refusal(noted)) is not None and audit_on():
+                if (reason := refusal(noted)) is not None and self.metrics is not None:
+                    self.metrics.refused(reason)
+                if reason is not None and audit_on():
                     record = audit_record(
                         tool="resources/read",
                         arguments={},

@@ -117,6 +117,13 @@ class AppState:
             kept = self._schedules[site or ""] = (time.monotonic(), listed)
         return next((s for s in kept[1] if s.get("id") == schedule_id), None)
 
+    async def budget_left(self) -> int | None:
+        """Requests the rate budget has left this minute; None before the first call to Wix."""
+        if self._upstream is None:
+            return None
+        budget = self._upstream.budget
+        return round(await budget.remaining_share() * budget.per_minute)
+
     def stalled(self) -> bool:
         return self._upstream is not None and self._upstream.stalled()
 

@@ -14,7 +14,7 @@ from .. import __version__
 from ..config import GUID_EXAMPLE, Settings, is_guid
 from ..errors import WixApiError
 from ..text import quote
-from .http import MAX_CONNECTIONS, RetryPolicy, Sender
+from .http import MAX_CONNECTIONS, Observer, RetryPolicy, Sender
 from .models import TooDeep, redact_secrets
 
 if TYPE_CHECKING:
@@ -54,13 +54,19 @@ class WixDataMoverClient:
         retry: RetryPolicy | None = None,
         *,
         budget: RateBudget | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._http = http
         self._settings = settings
         key = settings.api_key
         self._secrets = (key.get_secret_value(),) if key is not None else ()
         self._sender = Sender(
-            http, settings, retry or RetryPolicy(), budget=budget, secrets=self._secrets
+            http,
+            settings,
+            retry or RetryPolicy(),
+            budget=budget,
+            secrets=self._secrets,
+            observer=observer,
         )
 
     async def __aenter__(self) -> Self:

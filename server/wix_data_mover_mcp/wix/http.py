@@ -9,7 +9,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpx
@@ -44,6 +44,18 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_CONNECTIONS = 20
 
 
+class Observer(Protocol):
+    """Told of each request to Wix and each answer shared (metrics, for operators)."""
+
+    def request_started(self) -> None: ...
+
+    def request_ended(self, status: int | None, seconds: float) -> None:
+        """`status` is None when no answer came (a timeout, a connection that failed)."""
+        ...
+
+    def answer_shared(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
@@ -71,8 +83,10 @@ class Sender:
         *,
         budget: RateBudget | None,
         secrets: tuple[str, ...],
+        observer: Observer | None = None,
     ) -> None:
         self._http = http
+        self._observer = observer
         self._settings = settings
         self._retry = retry
         self._budget = budget
@@ -152,12 +166,20 @@ class Sender:
             await self._slots.acquire()
         if waiting.cancelled_caught:
             raise TimeoutError
+        status: int | None = None
+        started = time.monotonic()
+        if self._observer is not None:
+            self._observer.request_started()
         try:
-            return await self._exchange(
+            answer = await self._exchange(
                 method, path, body, params, deadline, limits=timeout, scope=scope
             )
+            status = answer[0]
+            return answer
         finally:
             self._slots.release()
+            if self._observer is not None:
+                self._observer.request_ended(status, time.monotonic() - started)
 
     async def _exchange(
         self,

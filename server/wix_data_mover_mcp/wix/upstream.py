@@ -33,6 +33,7 @@ from .models import FINISHED_STATUSES
 if TYPE_CHECKING:
     from .budget import AnswerCache, RateBudget
     from .client import WixDataMoverClient
+    from .http import Observer
 
 T = TypeVar("T")
 
@@ -103,15 +104,17 @@ class Upstream:
         resources: Sequence[SupportsAclose] = (),
         max_in_flight: int = 20,
         claims: WriteClaims | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.client = client
+        self._observer = observer
         # Writes made in the last few minutes, so a repeated call does not make them again.
         self.claims = claims or WriteClaims(300.0, "local")
         self._writes: dict[str, _Outcome[Written]] = {}
         self._resources = resources
         self._tasks = tasks
         self._cache = cache
-        self._budget = budget
+        self.budget = budget
         self._poll_delays = poll_delays
         self._flights: dict[str, _Outcome[dict[str, Any]]] = {}
         self._watches: dict[str, _Watch] = {}
@@ -132,12 +135,15 @@ class Upstream:
         after."""
         key = f"{site or ''}:{job_id}"
         if not fresh and (cached := await self._cache.get(key)) is not None:
+            self._shared()
             return cached
         while True:
             flight = self._flights.get(key)
             if flight is None:
                 flight = self._flights[key] = _Outcome()
                 self._spawn(self._fetch_job, key, job_id, site, flight)
+            else:
+                self._shared()
             try:
                 return await flight.wait()
             except Abandoned:
@@ -194,6 +200,10 @@ class Upstream:
         flight = self._writes[key] = _Outcome[Written]()
         self._spawn(self._write_once, key, write, flight)
         return await flight.wait()
+
+    def _shared(self) -> None:
+        if self._observer is not None:
+            self._observer.answer_shared()
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
@@ -294,5 +304,5 @@ class Upstream:
 
     async def _slowdown(self) -> float:
         """Poll less often as the rate budget runs short, so waits never use it all."""
-        left = await self._budget.remaining_share()
+        left = await self.budget.remaining_share()
         return 1.0 if left > 0.5 else 2.0 if left > 0.25 else 4.0
