@@ -20,6 +20,7 @@ import httpx2
 import pytest
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ElicitResult
 
 from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
@@ -93,10 +94,10 @@ def token(issuer: TestIssuer, served: Served, subject: str, **claims: Any) -> st
 
 
 @contextlib.asynccontextmanager
-async def signed_in(served: Served, bearer: str) -> AsyncIterator[Client]:
+async def signed_in(served: Served, bearer: str, **options: Any) -> AsyncIterator[Client]:
     async with (
         httpx2.AsyncClient(headers={"authorization": f"Bearer {bearer}"}) as http,
-        Client(streamable_http_client(f"{served.url}/mcp", http_client=http)) as client,
+        Client(streamable_http_client(f"{served.url}/mcp", http_client=http), **options) as client,
     ):
         yield client
 
@@ -203,8 +204,14 @@ async def test_every_refusal_is_audited_with_its_reason(served, issuer, tmp_path
     audit = tmp_path / "audit.jsonl"
     configure_audit(str(audit))
     bob = token(issuer, served, "bob@agency.example", groups=["bakeries"])
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
     try:
-        async with signed_in(served, bob) as client:
+        async with signed_in(served, bob, elicitation_callback=answer) as client:
             await client.call_tool(
                 "get_data_movement_job", {"job_id": demo.DENTAL_EXPORT, "site": "Harbor Dental"}
             )
@@ -216,6 +223,10 @@ async def test_every_refusal_is_audited_with_its_reason(served, issuer, tmp_path
                 await client.read_resource(
                     f"wix-data-mover://sites/{DENTAL_SITE_ID}/jobs/{demo.DENTAL_EXPORT}"
                 )
+            # Refused before anyone is asked to confirm.
+            await client.call_tool(
+                "retry_data_movement_job", {"job_id": demo.MEMBERS_PARTIAL, "site": DEMO_SITE_ID}
+            )
     finally:
         for handler in audit_log.handlers:
             handler.close()
@@ -226,7 +237,9 @@ async def test_every_refusal_is_audited_with_its_reason(served, issuer, tmp_path
         ("tool_call", "refused", "site", "bob@agency.example"),
         ("tool_call", "refused", "write", "bob@agency.example"),
         ("resource_read", "refused", "site", "bob@agency.example"),
+        ("tool_call", "refused", "write", "bob@agency.example"),
     ]
+    assert asked == []
 
 
 async def test_a_pinned_server_applies_the_same_grants_to_its_one_site(emulator, issuer):

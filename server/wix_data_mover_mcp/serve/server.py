@@ -186,6 +186,8 @@ def call_outcome(result: CallToolResult | InputRequiredResult, noted: list[Noted
     client), what a writing tool noted ('dry_run', 'declined'), or 'ok'."""
     if isinstance(result, InputRequiredResult):
         return "input_required"
+    if refusal(noted) is not None:
+        return "refused"
     if result.is_error:
         return "error"
     return noted[-1].outcome if noted else "ok"
