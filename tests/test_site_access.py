@@ -8,14 +8,13 @@ import json
 import logging
 import os
 import signal
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import anyio
 import httpx2
 import pytest
 from mcp import Client, MCPError
@@ -376,62 +375,29 @@ def test_doctor_checks_the_grants_file(emulator, issuer, tmp_path, monkeypatch, 
     assert 'does not have: "Nowhere Inn"' in out
 
 
-def test_a_hangup_makes_a_running_server_read_its_grants_again(emulator, issuer, tmp_path):
+async def test_a_hangup_makes_a_running_server_read_its_grants_again(emulator, tmp_path):
+    # A real SIGHUP to this process, whose main thread runs the server's lifespan, as a served
+    # server's does. Without the server's handler the signal would end the process: wait for it.
+    assert threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGHUP)
     path = tmp_path / "access.json"
     grants = {"grants": [{"claim": "sub", "equals": "bob", "sites": [SKI_SITE_ID]}]}
     path.write_text(json.dumps(grants))
-    port = free_port()
-    resource = f"http://127.0.0.1:{port}/mcp"
-    env = os.environ | {
-        "WIX_API_KEY": DEMO_API_KEY,
-        "WIX_ACCOUNT_ID": DEMO_ACCOUNT_ID,
-        "WIX_API_BASE_URL": emulator.url,
-        "WIX_MCP_SITE_ACCESS": str(path),
-        "WIX_MCP_OAUTH_ISSUER": issuer.issuer,
-        "WIX_MCP_PUBLIC_URL": resource,
-    }
-    command = [sys.executable, "-m", "wix_data_mover_mcp", "serve", "--transport", "http"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
-    )
-    bearer = issuer.token(resource, subject="bob")
-    listed = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
-    listed["params"] = {"name": "list_wix_sites", "arguments": {}}
-
-    def sites_now() -> set[str]:
-        reply = httpx.post(
-            resource,
-            json=listed,
-            headers={
-                "authorization": f"Bearer {bearer}",
-                "accept": "application/json, text/event-stream",
-                "mcp-protocol-version": "2025-11-25",
-            },
-        )
-        data = json.loads(reply.text.split("data: ", 1)[1])
-        return {site["id"] for site in data["result"]["structuredContent"]["sites"]}
-
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                first = sites_now()
-                break
-            except (httpx.HTTPError, IndexError):
-                assert time.monotonic() < deadline and process.poll() is None, "did not start"
-                time.sleep(0.05)
+    access = SiteAccess(str(path), SitePolicy.load(str(path)))
+    settings = settings_for(emulator, account_id=DEMO_ACCOUNT_ID)
+    async with Client(build_server(settings, retry=FAST_RETRY, site_access=access)):
+        deadline = time.monotonic() + 5
+        while signal.getsignal(signal.SIGHUP) == before:
+            assert time.monotonic() < deadline, "the server did not listen for SIGHUP"
+            await anyio.sleep(0.01)
         grants["grants"][0]["sites"] = [SKI_SITE_ID, "Harbor Dental"]
         path.write_text(json.dumps(grants))
-        process.send_signal(signal.SIGHUP)
-        while (after := sites_now()) == first:
+        os.kill(os.getpid(), signal.SIGHUP)
+        while access.reloads == 0:
             assert time.monotonic() < deadline, "the grants were not read again"
-            time.sleep(0.05)
-    finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
-    assert first == {SKI_SITE_ID}
-    assert after == {SKI_SITE_ID, DENTAL_SITE_ID}
-    assert "WIX_MCP_SITE_ACCESS reloaded: 1 grants." in err
+            await anyio.sleep(0.01)
+    assert signal.getsignal(signal.SIGHUP) == before
+    assert access.policy.access({"sub": "bob"}).sees(Site(DENTAL_SITE_ID, "Harbor Dental"))
 
 
 def test_the_policy_check_with_a_thousand_grants_indexes_by_claim(tmp_path):
