@@ -28,6 +28,9 @@ from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.auth import OAuthSettings, audit_log, configure_audit
 from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.wix.models import parse_job
+from wix_data_mover_mcp.wix.retry import retry_request
+from wix_data_mover_mcp.words.writes import retry_consequence
 
 from .conftest import FAST_RETRY, free_port, settings_for, texts
 from .issuer import TestIssuer
@@ -495,3 +498,29 @@ async def test_a_legacy_client_over_stateless_http_is_not_asked(emulator):
             result = await c.call_tool("terminate_data_movement_job", {"job_id": job})
     assert asked == [] and not result.is_error
     assert emulator.state.jobs[job].terminated_at is not None
+
+
+def test_a_retry_says_what_the_write_policy_does_and_names_the_other_site():
+    old = {
+        "id": demo.RECIPES_COPY,
+        "name": "Copy recipes",
+        "status": "FAILED",
+        "sourceSiteId": demo.STAGING_SITE_ID,
+        "source": {"wixDataCollection": {"collectionId": "Recipes"}},
+        "destination": {
+            "wixDataCollection": {"collectionId": "Recipes", "writePolicy": "TRUNCATE_BEFORE"}
+        },
+        "progress": {"total": 340, "units": "ITEMS"},
+    }
+    body, _ = retry_request(old, skip_existing=False)
+    words = retry_consequence(
+        parse_job(old)[0],
+        parse_job(old | body)[0],
+        names={demo.STAGING_SITE_ID: "Riverside Bakery (staging)"},
+    )
+    assert words == (
+        f'Retrying job "Copy recipes" ({demo.RECIPES_COPY}) submits a new job "Copy recipes '
+        f'(retry)": collection "Recipes" of site "Riverside Bakery (staging)" '
+        f'({demo.STAGING_SITE_ID}) → collection "Recipes", 340 items in the last run. '
+        'TRUNCATE_BEFORE: collection "Recipes" is emptied before the items are moved.'
+    )

@@ -23,7 +23,7 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from ..wix.models import parse_job
-from ..wix.retry import CannotRetry, retry_request
+from ..wix.retry import SAME_FILE, CannotRetry, retry_request
 from ..words.job import is_finished
 from ..words.writes import retry_consequence, terminate_consequence
 from .arguments import JobId, SiteArg, checked_job_id
@@ -195,7 +195,9 @@ def _retry_not_made(
         note(Noted("declined"))
         head = f"Nothing was submitted: the user {_refusal(answer)} when asked to confirm."
         tail = f"Job {job_id} stays as it is."
-    summary = demo_summary(" ".join([head, plan.consequence, *plan.caveats, tail]), state.demo)
+    # The consequence already says what the write policy does; the file may be gone.
+    notes = [caveat for caveat in plan.caveats if caveat == SAME_FILE]
+    summary = demo_summary(" ".join([head, plan.consequence, *notes, tail]), state.demo)
     old = job_result(plan.old, demo=False, site=plan.where, names=state.site_names())
     outcome = RetryResult.model_validate(
         old.model_dump()

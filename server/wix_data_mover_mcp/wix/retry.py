@@ -16,6 +16,12 @@ RETRY_SUFFIX = " (retry)"
 MAX_NAME = 1024
 
 
+SAME_FILE = (
+    "It reads the same uploaded file again; Wix does not document how long uploaded files are "
+    "kept, so if it fails for the file, upload the file again."
+)
+
+
 class CannotRetry(Exception):
     """The job cannot be submitted again as it is; the text says why and what to do."""
 
@@ -45,10 +51,7 @@ def retry_request(raw: dict[str, Any], *, skip_existing: bool) -> tuple[dict[str
         if isinstance(file, dict):
             cast(dict[str, Any], file).pop("url", None)  # written by Wix, not submitted
     if isinstance(source.get("file"), dict):
-        caveats.append(
-            "It reads the same uploaded file again; Wix does not document how long uploaded "
-            "files are kept, so if it fails for the file, upload the file again."
-        )
+        caveats.append(SAME_FILE)
     collection = destination.get("wixDataCollection")
     if skip_existing:
         if not isinstance(collection, dict):

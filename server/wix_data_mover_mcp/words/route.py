@@ -24,13 +24,14 @@ def route(job: DataMovementJob, site_names: Mapping[str, str] | None = None) -> 
     source = describe_source(job.source) if job.source else "an unknown source"
     destination = describe_destination(job.destination) if job.destination else "an unknown place"
     if job.source_site_id:
-        source += f" of site {_site(job.source_site_id, site_names or {})}"
+        source += f" of site {site_label(job.source_site_id, site_names or {})}"
     if job.destination_site_id:
-        destination += f" of site {_site(job.destination_site_id, site_names or {})}"
+        destination += f" of site {site_label(job.destination_site_id, site_names or {})}"
     return f"{source} → {destination}"
 
 
-def _site(site_id: str, names: Mapping[str, str]) -> str:
+def site_label(site_id: str, names: Mapping[str, str]) -> str:
+    """Another site of the account: its display name when known, with its id."""
     ident = shown_id(site_id)
     name = names.get(site_id.lower())
     return f"{quote(name, 80)} ({ident})" if name else ident

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from ..text import clean, quote
 from ..wix.models import DataMovementJob, Destination
-from .route import describe_destination, describe_source, route
+from .route import describe_destination, describe_source, route, site_label
 from .units import plural
 
 
@@ -24,7 +24,12 @@ def retry_consequence(
     emptied before the items are moved.' `new` is the job as it would be submitted."""
     where = f" on site {site}" if site else ""
     source = describe_source(new.source) if new.source else "an unknown source"
-    moves = f"{source} → {_place(new.destination)}"
+    place = _place(new.destination)
+    if new.source_site_id:
+        source += f" of site {site_label(new.source_site_id, names or {})}"
+    if new.destination_site_id:
+        place += f" of site {site_label(new.destination_site_id, names or {})}"
+    moves = f"{source} → {place}"
     progress = old.progress
     total = progress.total if progress is not None and progress.units != "BYTES" else None
     counted = f", {plural(total, 'item')} in the last run" if total is not None else ""
