@@ -33,13 +33,9 @@ def print_result(
     if as_json:
         print_json([result])
         return
-    print_text(people_text(result, args))
-
-
-def people_text(result: CallToolResult, args: argparse.Namespace | None) -> str:
-    """The tool's text, its advice turned into commands as this run would run them."""
-    words = say(args) if args is not None else say(argparse.Namespace())
-    return for_people(result_text(result), words).rstrip()
+    # The tool's text, its advice turned into commands as this run would run them.
+    words = say(args if args is not None else argparse.Namespace())
+    print_text(for_people(result_text(result), words).rstrip())
 
 
 def print_json(pages: list[CallToolResult]) -> None:
@@ -53,12 +49,11 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
 
 
-def print_text(text: str, *, indent: str = "", subsequent: str = "  ", file: object = None) -> None:
+def print_text(text: str, *, indent: str = "", subsequent: str = "  ") -> None:
     width = terminal_width()
-    out = sys.stdout if file is None else file
     for line in text.splitlines():
         if width < 20:
-            print(indent + line, file=out)  # pyright: ignore[reportArgumentType]
+            print(indent + line)
             continue
         glued = UNBREAKABLE.sub(lambda match: match.group().replace(" ", NBSP), line)
         wrapped = textwrap.fill(
@@ -69,7 +64,7 @@ def print_text(text: str, *, indent: str = "", subsequent: str = "  ", file: obj
             break_long_words=False,
             break_on_hyphens=False,
         )
-        print(wrapped.replace(NBSP, " "), file=out)  # pyright: ignore[reportArgumentType]
+        print(wrapped.replace(NBSP, " "))
 
 
 @dataclass(frozen=True)
