@@ -369,7 +369,7 @@ def test_doctor_checks_the_grants_file(emulator, issuer, tmp_path, monkeypatch, 
     out = capsys.readouterr().out
     assert f"✓ WIX_MCP_SITE_ACCESS ({path}) holds 3 grants, and every site it names exists" in out
     path.write_text('{"grants": [{"claim": "sub", "equals": "a", "sites": ["Nowhere Inn"]}]}')
-    assert main(["doctor"]) == 1
+    assert main(["doctor"]) == 2  # a setting that cannot work
     out = capsys.readouterr().out
     assert f"✗ WIX_MCP_SITE_ACCESS ({path}) holds 1 grant, and every site it names exists" in out
     assert 'does not have: "Nowhere Inn"' in out
