@@ -19,7 +19,6 @@ from mcp.types import Icon
 
 from .. import __version__
 from ..config import API_KEYS_URL, Settings, SettingsError, state_keys
-from ..tools.access import SiteAccess, reload_on_hangup
 from ..tools.card import job_card_app
 from ..tools.jobs import POLL_DELAYS, job_resource, site_job_resource
 from ..tools.prompts import load_prompts
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from ..tools.access import SiteAccess
     from ..wix.http import Observer, RetryPolicy
     from ..wix.upstream import Upstream
     from .metrics import Metrics
@@ -152,6 +152,8 @@ def build_server(
                     access=site_access,
                 )
                 if site_access is not None:
+                    from ..tools.access import reload_on_hangup
+
                     sites = (lambda: state.directory().sites()) if account else None
                     tasks.start_soon(reload_on_hangup, site_access, sites)
                 server.live.append(state)

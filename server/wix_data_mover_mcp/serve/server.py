@@ -82,65 +82,67 @@ class WixDataMoverServer(MCPServer[AppState]):
         token = get_access_token()
         started = time.monotonic()
         outcome = "error"
-        with noting() as noted:
-            try:
-                tool = self._tool_manager.get_tool(name)
-                if tool is not None and writes(tool.annotations) and not may_write(token):
-                    raise Refused(
-                        f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.",
-                        reason="scope",
+        noted = noting()
+        try:
+            tool = self._tool_manager.get_tool(name)
+            if tool is not None and writes(tool.annotations) and not may_write(token):
+                message = f"{name} needs the {WRITE_SCOPE} scope, which this token lacks."
+                raise Refused(message, reason="scope")
+            result = await super().call_tool(name, arguments, context)
+            outcome = call_outcome(result, noted)
+            return result
+        except UnexpectedToolError as exc:
+            outcome = "incident"
+            raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                outcome = "invalid_arguments"
+                raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
+            outcome = "refused" if refusal(noted) else outcome
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.tool_call(name, outcome, refusal(noted))
+            if audit_on():  # the record is built only when someone keeps it
+                seconds = time.monotonic() - started
+                write_audit(
+                    audit_record(
+                        tool=name,
+                        arguments=arguments,
+                        token=token,
+                        outcome=outcome,
+                        seconds=seconds,
+                        reason=refusal(noted),
                     )
-                result = await super().call_tool(name, arguments, context)
-                outcome = call_outcome(result, noted)
-                return result
-            except UnexpectedToolError as exc:
-                outcome = "incident"
-                raise ToolError(str(incident(exc.__cause__ or exc, f"running {name}"))) from None
-            except ToolError as exc:
-                if isinstance(exc.__cause__, ValidationError):
-                    outcome = "invalid_arguments"
-                    raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
-                outcome = "refused" if refusal(noted) else outcome
-                raise
-            finally:
-                if self.metrics is not None:
-                    self.metrics.tool_call(name, outcome, refusal(noted))
-                if audit_on():  # the record is built only when someone keeps it
-                    seconds = time.monotonic() - started
-                    write_audit(
-                        audit_record(
-                            tool=name,
-                            arguments=arguments,
-                            token=token,
-                            outcome=outcome,
-                            seconds=seconds,
-                            reason=refusal(noted),
-                        )
-                    )
+                )
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
-        started = time.monotonic()
-        with noting() as noted:
-            try:
-                return await super().read_resource(uri, context)
-            except UnexpectedResourceError as exc:
-                sentence = str(incident(exc.__cause__ or exc, "reading a resource"))
-                raise ResourceError(sentence) from None
-            finally:
-                if (reason := refusal(noted)) is not None and self.metrics is not None:
-                    self.metrics.refused(reason)
-                if reason is not None and audit_on():
-                    record = audit_record(
-                        tool="resources/read",
-                        arguments={},
-                        token=get_access_token(),
-                        outcome="refused",
-                        seconds=time.monotonic() - started,
-                        reason=reason,
-                    )
-                    write_audit(record | {"event": "resource_read"})
+        started, noted = time.monotonic(), noting()
+        try:
+            return await super().read_resource(uri, context)
+        except UnexpectedResourceError as exc:
+            raise ResourceError(str(incident(exc.__cause__ or exc, "reading a resource"))) from None
+        finally:
+            if (reason := refusal(noted)) is not None:
+                self._refused_read(reason, time.monotonic() - started)
+
+    def _refused_read(self, reason: str, seconds: float) -> None:
+        """A read of the job resource refused by site access: counted, and audited."""
+        if self.metrics is not None:
+            self.metrics.refused(reason)
+        if audit_on():
+            token = get_access_token()
+            record = audit_record(
+                tool="resources/read",
+                arguments={},
+                token=token,
+                outcome="refused",
+                seconds=seconds,
+                reason=reason,
+            )
+            write_audit(record | {"event": "resource_read"})
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Any = None

@@ -4,8 +4,6 @@ and the metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -31,15 +29,12 @@ class Refused(ToolError):
 _noted: ContextVar[list[Noted] | None] = ContextVar("noted_outcomes", default=None)
 
 
-@contextmanager
-def noting() -> Generator[list[Noted]]:
-    """Collects what the calls run inside it note."""
+def noting() -> list[Noted]:
+    """Starts collecting what the call about to run notes (each call starts afresh, in its own
+    context), and returns the list it fills."""
     noted: list[Noted] = []
-    token = _noted.set(noted)
-    try:
-        yield noted
-    finally:
-        _noted.reset(token)
+    _noted.set(noted)
+    return noted
 
 
 def note(outcome: Noted) -> None:
