@@ -289,6 +289,26 @@ class TooDeep(ValueError):
     """JSON nested deeper than any Wix answer is."""
 
 
+def nested_within(value: Any, depth: int) -> bool:
+    """Whether parsed JSON nests lists and objects no more than `depth` levels deep."""
+    level: list[Any] = [value]
+    for _ in range(depth + 1):
+        level = [
+            child
+            for item in level
+            for child in (
+                cast(dict[str, Any], item).values()
+                if isinstance(item, dict)
+                else cast(list[Any], item)
+                if isinstance(item, list)
+                else ()
+            )
+        ]
+        if not level:
+            return True
+    return False
+
+
 def redact_secrets(value: Any, secrets: tuple[str, ...] = (), _depth: int = 0) -> Any:
     """A copy with every credential field's value replaced, however deep it sits, and every
     occurrence of a known secret (the API key) in any string replaced too."""
