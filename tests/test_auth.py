@@ -20,6 +20,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.provider import AccessToken
+from mcp.types import PARSE_ERROR
 
 from wix_data_mover_mcp.cli.main import audit_trail, main
 from wix_data_mover_mcp.emulator import Emulator
@@ -138,6 +139,22 @@ def test_a_writing_call_without_the_write_scope_gets_403_naming_the_scope(served
     assert "resource_metadata=" in challenge
     assert refused.json()["error"] == "insufficient_scope"
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize("tool", ["retry_data_movement_job", "get_data_movement_job"])
+def test_arguments_nested_past_the_parsers_depth_get_the_transports_parse_error(
+    served, issuer, tool
+):
+    deep = "[" * 1500 + json.dumps(demo.PRODUCTS_IMPORT) + "]" * 1500
+    call = (
+        '{"jsonrpc":"2.0","id":3,"method":"tools/call",'
+        f'"params":{{"name":"{tool}","arguments":{{"job_id":{deep}}}}}}}'
+    )
+    headers = ACCEPT | {"authorization": f"Bearer {issuer.token(served.resource)}"}
+    response = httpx.post(f"{served.url}/mcp", content=call, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == PARSE_ERROR
+    assert response.json()["error"]["message"].startswith("Parse error:")
 
 
 def test_a_token_without_the_read_scope_gets_403(served, issuer):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import pydantic_core
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from pydantic import AnyHttpUrl, HttpUrl, ValidationError, field_validator, model_validator
@@ -208,9 +209,11 @@ class ScopeGuard:
 
     def _calls_writing_tool(self, body: bytes) -> bool:
         try:
-            message = json.loads(body)
+            # The transport's own parser, so both agree on what is JSON: what it cannot read
+            # (malformed, or nested past its depth limit) it answers itself, 400 parse error.
+            message = pydantic_core.from_json(body)
         except ValueError:
-            return False  # the transport answers malformed JSON itself
+            return False
         messages = cast("list[Any]", message) if isinstance(message, list) else [message]
         return any(_called_tool(item) in self._write_tools for item in messages)
 
