@@ -232,10 +232,10 @@ def test_connections_beyond_the_cap_are_closed_at_once_and_service_recovers(emul
     assert status == 200
 
 
-def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(emulator):
+def test_a_connection_that_sends_no_request_is_closed_after_the_request_timeout(emulator):
     server = build_server(settings_for(emulator))
     app = http_app(server, host="127.0.0.1", token=None)
-    with BackgroundServer(app, header_timeout=0.2) as running:
+    with BackgroundServer(app, request_timeout=0.2) as running:
         silent = socket.create_connection(("127.0.0.1", running.port))
         silent.settimeout(5)
         started = time.monotonic()

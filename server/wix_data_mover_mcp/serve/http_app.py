@@ -200,9 +200,7 @@ def serve_http(
     # would cut tool calls in flight; uvicorn's own graceful timeout (30 s) bounds them instead.
     AppStatus.disable_automatic_graceful_drain()
     try:
-        running = BackgroundServer(
-            app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
-        )
+        running = BackgroundServer(app, host=host, port=port, graceful_seconds=30)
     except PortUnavailable as exc:
         log.error("%s", exc)
         return 2
