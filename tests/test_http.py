@@ -93,11 +93,39 @@ def test_requests_without_the_right_token_are_refused(emulator, authorization):
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_accepted_in_any_case(emulator, scheme):
+    with serving(emulator) as running:
+        headers = ACCEPT | {"authorization": f"{scheme} {TOKEN}"}
+        response = httpx.post(f"{running.url}/mcp", json=INITIALIZE, headers=headers)
+    assert response.status_code == 200
+
+
+def test_a_slow_body_without_the_token_is_refused_from_its_headers_and_closed(emulator):
+    with serving(emulator, request_timeout=0.5) as running:
+        answer, held = trickled_post(running.port, {"content-type": "application/json"})
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert held < 2.5  # closed soon after the refusal, not when the body would be complete
+
+
 def test_a_slow_body_with_the_token_is_closed_when_the_request_deadline_passes(emulator):
     with serving(emulator, request_timeout=0.5) as running:
         answer, held = trickled_post(running.port, ACCEPT | {"authorization": f"Bearer {TOKEN}"})
     assert answer == b""
     assert held < 2.5
+
+
+@pytest.mark.anyio
+async def test_many_slow_bodies_do_not_starve_a_caller_with_the_token(emulator):
+    with serving(emulator, request_timeout=0.5, max_connections=40) as running:
+        async with anyio.create_task_group() as slow:
+            for _ in range(60):
+                slow.start_soon(anyio.to_thread.run_sync, trickled_post, running.port, {})
+            await anyio.sleep(0.2)  # most of them connected and trickling by now
+            async with mcp_client(running.url) as client:
+                with anyio.fail_after(5):
+                    tools = await client.list_tools()
+            assert tools.tools
 
 
 def test_health_needs_no_token_and_does_not_call_wix(emulator):
