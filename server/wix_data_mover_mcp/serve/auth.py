@@ -22,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import https_unless_local, is_guid
+from ..wix.scrub import SecretsFilter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("wix_data_mover_mcp.audit")
@@ -180,6 +181,7 @@ def configure_audit(path: str | None) -> None:
 
     handler = FileHandler(path, encoding="utf-8") if path else StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(SecretsFilter())
     audit_log.handlers[:] = [handler]
     audit_log.setLevel(logging.INFO)
 

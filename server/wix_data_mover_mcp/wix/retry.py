@@ -11,7 +11,8 @@ from typing import Any, cast
 
 from ..config import is_guid
 from ..text import quote
-from .models import FINISHED_STATUSES, REDACTED, parse_job
+from .models import FINISHED_STATUSES, parse_job
+from .scrub import REDACTED
 
 RETRY_SUFFIX = " (retry)"
 MAX_NAME = 1024
