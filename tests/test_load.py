@@ -244,6 +244,34 @@ def test_a_connection_that_sends_no_request_is_closed_after_the_request_timeout(
         silent.close()
 
 
+def test_a_second_request_trickled_on_a_kept_alive_connection_is_closed_at_its_deadline(
+    emulator,
+):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with (
+        BackgroundServer(app, request_timeout=0.3) as running,
+        socket.create_connection(("127.0.0.1", running.port)) as connection,
+    ):
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        connection.settimeout(5)
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        connection.settimeout(0.05)
+        closed = False
+        for byte in b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: " + b"a" * 200:
+            try:
+                connection.sendall(bytes([byte]))
+                closed = connection.recv(1) == b""
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+            if closed or time.monotonic() - started > 4:
+                break
+    assert closed and time.monotonic() - started < 3
+
+
 # Redis: a real server on loopback, started for these tests.
 
 
