@@ -1,6 +1,6 @@
 """Who may call: the OAuth settings, the scopes a token carries and what they allow, the
-protected resource metadata, and the audit line each tool call leaves. Checking the tokens
-themselves (JWTs against the provider's keys) is oauth.py's job."""
+protected resource metadata, and the audit line each tool call and each refused request leaves.
+Checking the tokens themselves (JWTs against the provider's keys) is oauth.py's job."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 Stateless (any instance can answer any request), SSE responses so progress reaches the
 client, Host and Origin checked against DNS rebinding, an optional bearer token compared in
-constant time, a body size limit, and /healthz for load balancers. A stateless server can never
-send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
+constant time, a body size limit, and /healthz for load balancers. A request without a valid
+token is refused from its headers, audited, and its connection closed. A stateless server can
+never send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
 """
 
 from __future__ import annotations
