@@ -73,6 +73,14 @@ class BoundedH11Protocol(H11Protocol):
         else:
             self._follow()
 
+    def shutdown(self) -> None:
+        """Told to drain: an idle kept-alive connection is closed as uvicorn does, but a new one,
+        or one whose next request has begun, may finish sending it and get its 503: closed
+        unanswered, it would look to a load balancer like a dead server."""
+        if self.cycle is None or (self.cycle.response_complete and self._arriving()):  # pyright: ignore[reportUnnecessaryComparison]
+            return
+        super().shutdown()
+
     def _arriving(self) -> bool:
         """Whether part of a request has come in, but not all of it."""
         state = self.conn.their_state
@@ -116,7 +124,8 @@ class _RefuseWhileDraining:
         if scope["type"] == "http" and self._server.should_exit:
             from starlette.responses import JSONResponse
 
-            response = JSONResponse(DRAINING, status_code=503, headers={"retry-after": "1"})
+            headers = {"retry-after": "1", "connection": "close"}
+            response = JSONResponse(DRAINING, status_code=503, headers=headers)
             await response(scope, receive, send)
             return
         await self._app(scope, receive, send)
