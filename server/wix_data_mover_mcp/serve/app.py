@@ -250,6 +250,7 @@ def connect_upstream(
     from ..wix.budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
     from ..wix.claims import WriteClaims
     from ..wix.client import WixDataMoverClient, create_http_client
+    from ..wix.retry import is_remembered_retry
     from ..wix.upstream import Upstream
 
     assert settings.api_key is not None
@@ -267,7 +268,9 @@ def connect_upstream(
     cache = AnswerCache(
         settings.job_cache_seconds, f"{key_id}:{settings.site_id or ''}", redis=redis
     )
-    claims = WriteClaims(RETRY_MEMORY_SECONDS, key_id, redis=redis)
+    claims = WriteClaims(
+        RETRY_MEMORY_SECONDS, f"retry:{key_id}", redis=redis, accepts=is_remembered_retry
+    )
     return Upstream(
         client,
         tasks,

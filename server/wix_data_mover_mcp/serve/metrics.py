@@ -42,6 +42,7 @@ OUTCOMES = (
     "refused",
 )
 REFUSALS = ("token", "scope", "site", "write")
+AUDITED_REFUSALS = {"insufficient_scope": "scope"}
 STATUSES = frozenset(
     {200, 201, 204, 400, 401, 403, 404, 409, 413, 428, 429, 500, 502, 503, 504}
 )  # others are counted by class: "4xx", "5xx"
@@ -123,8 +124,10 @@ class Metrics:
             self.refused(refusal)
 
     def refused(self, reason: str) -> None:
-        if reason in REFUSALS:
-            self.refusals.labels(reason).inc()
+        """Counts a refusal by its reason, as the audit trail names it or as REFUSALS does."""
+        label = AUDITED_REFUSALS.get(reason, reason)
+        if label in REFUSALS:
+            self.refusals.labels(label).inc()
 
     # The wix side's Observer.
     def request_started(self) -> None:

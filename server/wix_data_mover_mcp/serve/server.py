@@ -87,7 +87,7 @@ class WixDataMoverServer(MCPServer[AppState]):
             tool = self._tool_manager.get_tool(name)
             if tool is not None and writes(tool.annotations) and not may_write(token):
                 message = f"{name} needs the {WRITE_SCOPE} scope, which this token lacks."
-                raise Refused(message, reason="scope")
+                raise Refused(message, reason="insufficient_scope")
             result = await super().call_tool(name, arguments, context)
             outcome = call_outcome(result, noted)
             return result

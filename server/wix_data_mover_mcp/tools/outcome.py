@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 @dataclass(frozen=True)
 class Noted:
     outcome: str  # "dry_run", "declined" or "refused"
-    reason: str | None = None  # for a refusal: "site" or "write"
+    reason: str | None = None  # for a refusal: "site", "write" or "insufficient_scope"
 
 
 class Refused(ToolError):

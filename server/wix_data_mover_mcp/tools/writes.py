@@ -138,7 +138,7 @@ async def retry_data_movement_job(
     job_id = checked_job_id(job_id)
     plan = await plan_retry(state, job_id, site, skip_existing)
     wix = state.wix()
-    key = f"retry:{plan.site_id or ''}:{job_id}:{skip_existing}"
+    key = f"{plan.site_id or ''}:{job_id}:{skip_existing}"
     if dry_run or not confirmed(answer):
         with wix_errors():
             earlier = await wix.claims.recent(key)

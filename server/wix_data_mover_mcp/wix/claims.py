@@ -63,10 +63,12 @@ class WriteClaims:
         *,
         redis: SharedRedis | None = None,
         pending_seconds: float = PENDING_SECONDS,
+        accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
     ) -> None:
         self.seconds = seconds
         self._scope = scope
         self._redis = redis
+        self._accepts = accepts  # what a record must look like; anything else is dropped
         self._pending_seconds = pending_seconds
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
         self._held: dict[str, str] = {}  # key -> the pending value this instance wrote
@@ -98,7 +100,7 @@ class WriteClaims:
         except Exception as exc:  # noqa: BLE001 - a memory that cannot answer is a miss
             self._failed(exc)
             return None
-        return _record(stored)
+        return self._record(stored)
 
     async def claim(self, key: str) -> dict[str, Any] | None:
         """None when this caller won the claim and must submit (then `remember` or `release`);
@@ -122,7 +124,7 @@ class WriteClaims:
                 stored = await redis.get(shared_key)
                 if stored is None:
                     continue  # given back just now: claim it again
-                if (record := _record(stored)) is not None:
+                if (record := self._record(stored)) is not None:
                     return record
                 text = stored.decode(errors="replace") if isinstance(stored, bytes) else str(stored)
                 if not text.startswith(PENDING):
@@ -189,8 +191,12 @@ class WriteClaims:
         assert self._redis is not None
         self._redis.failed(exc)
 
+    def _record(self, stored: Any) -> dict[str, Any] | None:
+        record = _record(stored)
+        return record if record is not None and self._accepts(record) else None
+
     def _shared_key(self, key: str) -> str:
-        return f"{KEY_PREFIX}:write:{self._scope}:{key}"
+        return f"{KEY_PREFIX}:job:{self._scope}:{key}"
 
     @staticmethod
     def _ms(seconds: float) -> int:
