@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ..text import quote, shown_code
 from ..wix.models import MovementLog, OutputModel
-from .job import ERROR_CODES
+from .errors import ERROR_CODES
 from .units import count, plural
 
 ID_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
