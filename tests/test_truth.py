@@ -376,10 +376,11 @@ def test_the_field_mapping_fields_moved_workflow_and_schedule_are_named():
 
 
 def test_a_completed_job_is_shown_100_percent_done_or_why_not():
-    raw = payloads.running_in_bytes() | {"status": "COMPLETED"}
-    raw["progress"] |= {"current": "30000000"}
+    raw = payloads.running_in_bytes()
+    raw["status"] = "COMPLETED"
+    raw["progress"]["current"] = "30000000"
     assert progress_phrase(parse_job(raw)[0]) == "completed, 100% done (30.0 MB of 30.0 MB)"
-    raw["progress"] |= {"current": "29999999"}
+    raw["progress"]["current"] = "29999999"
     assert progress_phrase(parse_job(raw)[0]) == (
         "completed (Wix's progress counter stopped at 29,999,999 of 30,000,000 bytes)"
     )
