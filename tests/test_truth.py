@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
-from wix_data_mover_mcp.wix.models import KNOWN_STATUSES, MovementLog, parse_job
+from wix_data_mover_mcp.wix.models import KNOWN_STATUSES, MovementLog, Source, parse_job
 from wix_data_mover_mcp.words.job import progress_phrase, summarize_job
 from wix_data_mover_mcp.words.lists import job_line
 from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
@@ -81,7 +81,8 @@ def test_logs_of_a_file_import_name_rows_and_every_description_is_counted():
         )
         for row, what in [(12, "bad email"), (48, "bad age"), (97, "bad date"), (99, "bad zip")]
     ]
-    text = summarize_logs(payloads.PARTIAL_ID, logs, group_failures(logs), more=False)
+    csv = parse_job(payloads.partially_successful())[0].source
+    text = summarize_logs(payloads.PARTIAL_ID, logs, group_failures(logs), more=False, source=csv)
     assert "e.g. rows 12, 48, 97" in text
     assert '"bad email"; "bad age" (+2 more)' in text
 
@@ -384,3 +385,27 @@ def test_a_completed_job_is_shown_100_percent_done_or_why_not():
     assert progress_phrase(parse_job(raw)[0]) == (
         "completed (Wix's progress counter stopped at 29,999,999 of 30,000,000 bytes)"
     )
+
+
+def numbered_logs() -> list[MovementLog]:
+    return [
+        MovementLog.model_validate({"sourceItemId": str(n), "failure": {"code": "WDE0080"}})
+        for n in (1001, 1002, 1003)
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"wixDataCollection": {"collectionId": "Old"}},
+        {"file": {"format": "JSONL", "fileId": "f"}},
+        {"file": {"fileId": "f"}},  # format left for Wix to determine
+        None,  # the job could not be read
+    ],
+)
+def test_logs_name_rows_only_for_a_csv_file_whatever_the_ids_look_like(source):
+    logs = numbered_logs()
+    known = Source.model_validate(source) if source else None
+    text = summarize_logs(payloads.PARTIAL_ID, logs, group_failures(logs), more=False, source=known)
+    assert "e.g. items 1001, 1002, 1003." in text
+    assert "rows" not in text
