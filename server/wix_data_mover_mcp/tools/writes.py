@@ -90,5 +90,8 @@ async def terminate_data_movement_job(
                 "nothing to terminate."
             )
         raw = await wix.call(lambda: wix.client.terminate_job(job_id, site=site_id))
-    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
+        await wix.remember_stopped(job_id, site=site_id)
+    result = job_result(
+        raw, demo=state.demo, site=where, names=state.site_names(), stopped_here=True
+    )
     return tool_result(result.summary, result, raw)

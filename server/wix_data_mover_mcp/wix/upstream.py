@@ -102,7 +102,8 @@ class Upstream:
         recent_retries: AnswerCache | None = None,
     ) -> None:
         self.client = client
-        # Retries submitted in the last few minutes, so a repeated call does not submit again.
+        # Retries submitted in the last few minutes, so a repeated call does not submit again,
+        # and the jobs this server terminated.
         self.recent_retries = recent_retries or cache
         self._retry_locks: dict[str, anyio.Lock] = {}
         self._resources = resources
@@ -191,6 +192,14 @@ class Upstream:
             yield
         if not lock.statistics().tasks_waiting:
             self._retry_locks.pop(key, None)
+
+    async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
+        """Note, for a few minutes and beside the recent retries, that this server terminated
+        the job: Wix gives no status or code that says so."""
+        await self.recent_retries.put(f"stopped:{site or ''}:{job_id}", {"stopped": True})
+
+    async def stopped_here(self, job_id: str, *, site: str | None) -> bool:
+        return await self.recent_retries.get(f"stopped:{site or ''}:{job_id}") is not None
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
