@@ -310,7 +310,7 @@ def test_setup_refuses_a_file_that_is_not_json(capsys, monkeypatch, tmp_path):
 def test_sites_and_a_search_across_them_from_the_command_line(capsys):
     code, out, _ = run(capsys, "sites", "--demo", "--name", "riverside")
     assert code == 0
-    assert "2 of the 5 sites this key covers match:" in out
+    assert "2 of the account's 5 sites match:" in out
     code, out, _ = run(capsys, "jobs", "--demo", "--all-sites", "--status", "FAILED")
     assert code == 0
     assert "2 of 4 sites had FAILED jobs submitted in the last 7d." in out

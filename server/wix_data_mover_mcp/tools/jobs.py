@@ -57,7 +57,8 @@ async def get_data_movement_job(
     job_id = checked_job_id(job_id)
     with wix_errors():
         where = await state.site(site)
-        raw = await state.wix().get_job(job_id, site=where and where.id)
+        with state.directory().reading(where):
+            raw = await state.wix().get_job(job_id, site=where and where.id)
     result = await read_job_result(state, raw, where)
     return await with_card(ctx, tool_result(result.summary, result, raw), raw, where, site)
 
@@ -88,16 +89,17 @@ async def list_data_movement_jobs(
     needle = (name_contains or "").strip() or None
     with wix_errors():
         where = await state.site(site)
-        page = await wix.call(
-            lambda: find_jobs(
-                wix.client,
-                statuses=statuses,
-                name_contains=needle,
-                limit=limit,
-                cursor=cursor,
-                site=where and where.id,
+        with state.directory().reading(where):
+            page = await wix.call(
+                lambda: find_jobs(
+                    wix.client,
+                    statuses=statuses,
+                    name_contains=needle,
+                    limit=limit,
+                    cursor=cursor,
+                    site=where and where.id,
+                )
             )
-        )
     now = datetime.now(UTC)
     lines = [job_line(parse_job(raw)[0], now=now) for raw in page.jobs]
     summary = summarize_job_list(
