@@ -56,7 +56,7 @@ async def get_job(client: Client, job_id: str):
         (
             demo.MENU_TRANSLATION,
             "IN_PROGRESS",
-            "translated content (en) → translations (fr, de, es)",
+            'translated content (en, fr, de, es) → CSV file "menu-translations.csv"',
         ),
         (demo.INVENTORY_SYNC, "UNINITIALIZED", "has not started yet"),
         (demo.EVENTS_IMPORT_FAILED, "FAILED", "Enable the code editor"),

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..config import is_guid
+from .files import export_csv
 from .state import FINAL, EmulatorState, Fault, JobTimeline
 
 PREFIX = "/data-mover/v1"
@@ -24,6 +25,14 @@ QUERY_FIELDS = {"id", "name", "status", "startedAt", "finishedAt", "scheduleId",
 OPERATORS = {"$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte", "$exists", "$startsWith"}
 # As the SDK's query builder allows: status takes no ranges, and only text ids and names
 # take $startsWith (case-insensitive, as Wix's query language matches it).
+SUBMITTED_FIELDS = {
+    "name",
+    "source",
+    "destination",
+    "sourceSiteId",
+    "destinationSiteId",
+    "transformations",
+}
 FIELD_OPERATORS = {
     "status": {"$eq", "$ne", "$in", "$exists"},
     "startedAt": OPERATORS - {"$startsWith"},
@@ -170,6 +179,7 @@ async def terminate_job(request: Request, state: EmulatorState, site_id: str) ->
     timeline = _job(request, state, site_id)
     now = state.now()
     if timeline.render(now)["status"] in FINAL:
+        # The emulator's own code: Wix does not document what terminating a finished job does.
         raise WixError(400, "The job has already finished", "JOB_ALREADY_FINISHED")
     timeline.terminated_at = now
     return JSONResponse({"job": timeline.render(now)})
@@ -180,13 +190,17 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
     spec = cast(dict[str, Any], body.get("job", body))
     if not isinstance(spec.get("source"), dict) or not isinstance(spec.get("destination"), dict):
         raise invalid("job.source", "source and destination are required")
-    fields = {
-        k: v
-        for k, v in spec.items()
-        if k in {"name", "source", "destination", "sourceSiteId", "destinationSiteId"}
-    }
+    fields = {k: v for k, v in spec.items() if k in SUBMITTED_FIELDS}
     fields["id"] = str(uuid.uuid4())
     pace = state.pace
+    # The job moves what its source holds: as many items as an earlier job from the same
+    # source (a retry of a 340-item import moves 340), or 200 for a source never seen.
+    earlier = state.same_source(site_id, fields)
+    file = cast(dict[str, Any], fields["destination"]).get("file")
+    export = None
+    if isinstance(file, dict):
+        name = str(cast(dict[str, Any], file).get("fileName") or "export.csv")
+        export = f"{str(request.base_url).rstrip('/')}/_emulator/files/{fields['id']}/{name}"
     timeline = state.add_job(
         JobTimeline(
             site_id,
@@ -195,7 +209,10 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
             pending=2 * pace,
             initializing=3 * pace,
             running=20 * pace,
-            items=200,
+            items=earlier.items if earlier else 200,
+            units=earlier.units if earlier else "ITEMS",
+            size_bytes=earlier.size_bytes if earlier else 0,
+            export_url=export,
         )
     )
     return JSONResponse({"job": timeline.render(state.now())})
@@ -403,5 +420,10 @@ async def _stats(request: Request, state: EmulatorState) -> Response:
 
 
 async def _file(request: Request, state: EmulatorState) -> Response:
-    rows = ["_id,orderNumber,status,total", "o-1001,1001,PAID,42.50", "o-1002,1002,PAID,17.00"]
-    return PlainTextResponse("\n".join(rows) + "\n", media_type="text/csv")
+    """The file a finished export wrote: one row per item it moved, the fields it asked for."""
+    timeline = state.jobs.get(str(request.path_params["job_id"]).lower())
+    job = timeline.render(state.now()) if timeline else {}
+    url = job.get("destination", {}).get("file", {}).get("url", "")
+    if timeline is None or not url.endswith(f"/{request.path_params['name']}"):
+        return PlainTextResponse("No such file.\n", status_code=404)
+    return PlainTextResponse(export_csv(job), media_type="text/csv")
