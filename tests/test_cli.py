@@ -123,6 +123,7 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     import httpx
 
     from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID
+    from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID
 
     port = free_port()
     command = [
@@ -138,6 +139,9 @@ def test_the_emulator_command_serves_the_api_until_stopped():
         assert process.stdout.readline().startswith(
             f"Data Mover emulator on http://127.0.0.1:{port}"
         )
+        settings = process.stdout.readline() + process.stdout.readline()
+        assert f"WIX_SITE_ID={DEMO_SITE_ID}" in settings
+        assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -327,3 +331,10 @@ def test_a_site_named_on_the_command_line_is_kept_in_the_suggested_commands(caps
         f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site 'Riverside Bakery'."
         in " ".join(out.split())
     )
+
+
+def test_a_demo_retry_says_its_job_will_be_gone_in_the_next_command(capsys):
+    code, out, err = run(capsys, "retry", "--demo", demo.MEMBERS_PARTIAL, "--yes")
+    assert code == 0 and "Submitted a retry of job" in out
+    assert "the new job is gone in the next command" in err
+    assert "'wix-data-mover-mcp emulator'" in err

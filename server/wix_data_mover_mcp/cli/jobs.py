@@ -15,6 +15,12 @@ from ..wix.models import parse_job
 from .calls import PROG, CommandError, call, read_pages, site, structured
 from .output import next_page, print_json, print_result, print_table
 
+DEMO_STATE_NOTE = (
+    "With --demo, each command starts its own emulator and it stops when the command ends: "
+    "the new job is gone in the next command. To keep jobs between commands, run "
+    f"'{PROG} emulator' and point the commands at it with the settings it prints."
+)
+
 
 async def list_sites(client: Client, args: argparse.Namespace) -> int:
     arguments: dict[str, Any] = {"limit": 100} | ({"name_contains": args.name} if args.name else {})
@@ -95,4 +101,6 @@ async def retry(client: Client, args: argparse.Namespace) -> int:
     arguments = {"job_id": args.job_id, "skip_existing": args.skip_existing} | site(args)
     result = await call(client, "retry_data_movement_job", arguments)
     print_result(result, as_json=args.json, args=args)
+    if args.demo:
+        print(DEMO_STATE_NOTE, file=sys.stderr)
     return 0

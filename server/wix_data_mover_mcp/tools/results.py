@@ -33,7 +33,7 @@ class JobResult(OutputModel):
     percent_complete: int | None = Field(description="0-100, or null when Wix gives no total.")
     job: dict[str, Any] = Field(description="The job exactly as Wix sent it.")
     download_url: str | None = Field(
-        default=None, description="The file a finished export wrote, when Wix gives its link."
+        default=None, description="A finished export's file link, when Wix gives one."
     )
 
 
