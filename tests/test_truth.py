@@ -409,3 +409,11 @@ def test_logs_name_rows_only_for_a_csv_file_whatever_the_ids_look_like(source):
     text = summarize_logs(payloads.PARTIAL_ID, logs, group_failures(logs), more=False, source=known)
     assert "e.g. items 1001, 1002, 1003." in text
     assert "rows" not in text
+
+
+def test_the_card_of_a_job_wix_says_was_terminated_says_stopped_not_failed():
+    from wix_data_mover_mcp.words.card import job_card
+
+    card = job_card(parse_job(stopped_import())[0], now=NOW)
+    assert card["label"] == "Stopped on request"
+    assert "It was stopped 2 min 14 s after it was submitted." in card["timing"]

@@ -407,7 +407,13 @@ def timing_sentences(job: DataMovementJob, now: datetime) -> list[str]:
     """When it was submitted and how long it ran, worded as the summary words them."""
     sentences = _submitted_ago(job, now)
     if (took := _took(job)) and job.status in FINISHED_STATUSES:
-        ended = "failed" if job.status == "FAILED" else "finished"
+        ended = (
+            "finished"
+            if job.status != "FAILED"
+            else "was stopped"
+            if was_stopped(job)
+            else "failed"
+        )
         sentences.append(f"It {ended} {took} after it was submitted.")
     elif job.status == "IN_PROGRESS":
         if (left := _time_left(job, now)) is not None:
