@@ -194,3 +194,35 @@ def test_pypi_bundle_and_registry_point_at_one_repository():
     repository = project()["urls"]["Repository"]
     assert load_json(REGISTRY_ENTRY)["repository"]["url"] == repository
     assert load_json(ROOT / "server/bundle/manifest.json")["repository"]["url"] == repository
+
+
+PACKAGE = ROOT / "server" / "wix_data_mover_mcp"
+
+
+def test_architecture_md_maps_every_folder_and_names_only_modules_that_exist():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    assert len(text.splitlines()) < 150
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    code_map = text.split("## Code map", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^\| `(\w+)/` \|", code_map, re.M)) == folders
+    named = set(re.findall(r"`((?:\w+/)?\w+\.(?:py|html))`", text))
+    # A bare name (in a folder's row of the code map) is a module of some folder.
+    missing = [name for name in named if not any(PACKAGE.rglob(name))]
+    assert named and not missing
+
+
+def test_no_room_of_the_house_outgrows_what_a_newcomer_reads_at_once():
+    import ast
+
+    too_big: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        if len(source.splitlines()) > 420:
+            too_big.append(f"{path.relative_to(PACKAGE)}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.stmt):
+                continue
+            size = (node.end_lineno or node.lineno) - node.lineno + 1
+            if isinstance(node, ast.ClassDef) and size > 220:
+                too_big.append(f"{path.relative_to(PACKAGE)}: class {node.name}, {size} lines")
+    assert not too_big
