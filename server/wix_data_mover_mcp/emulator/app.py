@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..config import is_guid
 from .files import export_csv
+from .query import matches, sorted_jobs
 from .state import FINAL, EmulatorState, Fault, JobTimeline
 
 PREFIX = "/data-mover/v1"
@@ -225,7 +226,7 @@ async def list_jobs(request: Request, state: EmulatorState, site_id: str) -> Res
     else:
         limit_text = request.query_params.get("paging.limit")
         cursor = request.query_params.get("paging.cursor")
-    jobs = _sorted(state.site_jobs(site_id), [{"fieldName": "startedAt", "order": "DESC"}])
+    jobs = sorted_jobs(state.site_jobs(site_id), [{"fieldName": "startedAt", "order": "DESC"}])
     return JSONResponse(_page("jobs", jobs, _offset(cursor), _limit(limit_text, default=50)))
 
 
@@ -241,8 +242,8 @@ async def query_jobs(request: Request, state: EmulatorState, site_id: str) -> Re
     else:
         offset = 0
         _check_query(query)
-    jobs = [job for job in state.site_jobs(site_id) if _matches(job, _object(query.get("filter")))]
-    jobs = _sorted(jobs, cast(list[dict[str, str]], query.get("sort") or []))
+    jobs = [job for job in state.site_jobs(site_id) if matches(job, _object(query.get("filter")))]
+    jobs = sorted_jobs(jobs, cast(list[dict[str, str]], query.get("sort") or []))
     page = _page("jobs", jobs, offset, limit)
     if page["pagingMetadata"]["hasNext"]:
         page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor(query, offset + limit)
@@ -343,49 +344,6 @@ def _check_query(query: dict[str, Any]) -> None:
 
 def _object(value: Any) -> dict[str, Any]:
     return cast(dict[str, Any], value) if isinstance(value, dict) else {}
-
-
-def _matches(job: dict[str, Any], filter_: dict[str, Any]) -> bool:
-    for field, condition in filter_.items():
-        value = job.get(field)
-        rules = _object(condition) if isinstance(condition, dict) else {"$eq": condition}
-        for operator, operand in rules.items():
-            if not _holds(operator, value, operand):
-                return False
-    return True
-
-
-def _holds(operator: str, value: Any, operand: Any) -> bool:
-    match operator:
-        case "$eq":
-            return value == operand
-        case "$ne":
-            return value != operand
-        case "$in":
-            return value in (operand or [])
-        case "$exists":
-            return (value is not None) == bool(operand)
-        case "$startsWith":
-            return isinstance(value, str) and value.casefold().startswith(str(operand).casefold())
-        case _ if value is None:
-            return False
-        case "$gt":
-            return value > operand
-        case "$gte":
-            return value >= operand
-        case "$lt":
-            return value < operand
-        case _:
-            return value <= operand
-
-
-def _sorted(jobs: list[dict[str, Any]], sort: list[dict[str, str]]) -> list[dict[str, Any]]:
-    for rule in reversed(sort):
-        field, descending = rule.get("fieldName", "startedAt"), rule.get("order") == "DESC"
-        present = [job for job in jobs if job.get(field) is not None]
-        missing = [job for job in jobs if job.get(field) is None]
-        jobs = sorted(present, key=lambda job: job[field], reverse=descending) + missing
-    return jobs
 
 
 def _control(

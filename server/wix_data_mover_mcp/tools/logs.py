@@ -47,7 +47,9 @@ async def list_data_movement_job_logs(
         next_cursor = encode_cursor("logs", [job_id, following]) if following else None
     raw_logs, logs = movement_logs(body)
     groups = group_failures(logs)
-    source = await job_source(state, job_id, where and where.id) if logs else None
+    # Only a number can be a CSV row; other ids are items whatever the source.
+    numbered = any(item.isdigit() for group in groups for item in group.example_item_ids)
+    source = await job_source(state, job_id, where and where.id) if numbered else None
     summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None, source=source)
     result = LogsResult(
         summary=demo_summary(summary, state.demo),

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..text import clean
 from ..wix.models import DataMovementJob
+from .counts import counts_phrase
 from .job import (
-    counts_phrase,
     download_url,
     is_finished,
     percent_complete,

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ..text import clean, plain_url, quote
 from ..wix.models import FINISHED_STATUSES, DataMovementJob, Progress
+from .counts import capital, exports, item_counts, mismatch
 from .errors import error_sentences, said
 from .route import route, setup_sentences
 from .units import ago, count, duration, plural, size
@@ -180,7 +181,7 @@ def _progress_clause(progress: Progress | None) -> str:
 
 
 def _so_far(job: DataMovementJob) -> list[str]:
-    counts = _item_counts(job) if job.progress else ""
+    counts = item_counts(job) if job.progress else ""
     if counts.startswith("Wix's"):
         return [counts + "."]
     return [f"So far {counts}."] if counts else []
@@ -225,8 +226,8 @@ def _time_left(job: DataMovementJob, now: datetime) -> float | None:
 
 def _completed_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
-    if counts := _item_counts(job):
-        details.append(_capital(counts) + ".")
+    if counts := item_counts(job):
+        details.append(capital(counts) + ".")
     if took := _took(job):
         details.append(f"It finished {took} after it was submitted.")
     return details + _download(job)
@@ -247,13 +248,13 @@ def _before_it_ended(job: DataMovementJob, ended: str) -> list[str]:
     progress = job.progress
     if progress is None or progress.moved is None:
         return []
-    if mismatch := _mismatch(progress):
-        return [mismatch + "."]
+    if unequal := mismatch(progress):
+        return [unequal + "."]
     written = plural(progress.moved, "item")
     if progress.total is not None and progress.units != "BYTES":
         written = f"{count(progress.moved)} of {plural(progress.total, 'item')}"
     verb = "was" if progress.moved == 1 and progress.total is None else "were"
-    exported = _exports(job)
+    exported = exports(job)
     sentence = f"Before it {ended}, {written} {verb} {'processed' if exported else 'moved'}"
     if progress.items_rejected:
         sentence += f" and {count(progress.items_rejected)} rejected"
@@ -264,8 +265,8 @@ def _before_it_ended(job: DataMovementJob, ended: str) -> list[str]:
 
 def _partial_details(job: DataMovementJob) -> list[str]:
     details: list[str] = []
-    if counts := _item_counts(job):
-        details.append(_capital(counts) + ".")
+    if counts := item_counts(job):
+        details.append(capital(counts) + ".")
     options = job.partially_successful_options
     if options and options.cause:
         details.append(f"Cause: {said(options.cause, 160)}.")
@@ -307,91 +308,6 @@ def _download(job: DataMovementJob) -> list[str]:
     return [f"Download the file: {url}"] if url else []
 
 
-def _exports(job: DataMovementJob) -> bool:
-    return job.destination is not None and job.destination.file is not None
-
-
-def _verb(job: DataMovementJob) -> str:
-    """What happened to an item that made it, in the destination's terms."""
-    return "exported to the file" if _exports(job) else "moved"
-
-
-def _mismatch(progress: Progress) -> str:
-    """Wix's counts as Wix gave them, when they do not add up; '' when they do."""
-    moved, rejected = progress.moved, progress.items_rejected
-    total = progress.total if progress.units != "BYTES" else None
-    if total is not None and total >= 0 and (moved or 0) + (rejected or 0) > total:
-        parts = [f"{count(moved)} moved" if moved is not None else ""]
-        parts.append(f"{count(rejected)} rejected" if rejected is not None else "")
-        said = " and ".join(part for part in parts if part)
-        return f"Wix's counts do not add up: {said}, of {plural(total, 'item')} in all"
-    info = progress.items_successful_info
-    if info is not None and moved is not None:
-        kinds = [
-            (info.items_created, "created"),
-            (info.items_updated, "updated"),
-            (info.items_partially_successful, "partly moved"),
-        ]
-        if sum(value or 0 for value, _ in kinds) > moved:
-            detail = ", ".join(f"{count(value)} {label}" for value, label in kinds if value)
-            return f"Wix's counts do not add up: {plural(moved, 'item')} moved, but {detail}"
-    return ""
-
-
-def _item_counts(job: DataMovementJob) -> str:
-    """'60 of 100 items moved, 5 rejected and 35 neither moved nor rejected'; only what the
-    job's own counters give, and when they do not add up, that."""
-    progress = job.progress
-    if progress is None:
-        return ""
-    if mismatch := _mismatch(progress):
-        return mismatch
-    moved, rejected = progress.moved, progress.items_rejected
-    total = progress.total if progress.units != "BYTES" else None
-    parts: list[str] = []
-    if moved is not None:
-        if total is not None and job.status in FINISHED_STATUSES:
-            words = f"{count(moved)} of {plural(total, 'item')} {_verb(job)}"
-        else:
-            words = f"{plural(moved, 'item')} {_verb(job)}"
-        if not _exports(job):
-            words += _success_breakdown(progress)
-        parts.append(words)
-    if rejected:
-        parts.append(f"{count(rejected)} rejected")
-    if (
-        total is not None
-        and moved is not None
-        and rejected is not None
-        and job.status in FINISHED_STATUSES
-        and (rest := total - moved - rejected) > 0
-    ):
-        parts.append(f"{count(rest)} neither {_verb(job).split()[0]} nor rejected")
-    if len(parts) > 2:
-        return ", ".join(parts[:-1]) + " and " + parts[-1]
-    return ", ".join(parts)
-
-
-def _success_breakdown(progress: Progress) -> str:
-    info = progress.items_successful_info
-    if info is None:
-        return ""
-    detail = [
-        f"{count(value)} {label}"
-        for value, label in (
-            (info.items_created, "created"),
-            (info.items_updated, "updated"),
-            (info.items_partially_successful, "partly moved"),
-        )
-        if value
-    ]
-    return f" ({', '.join(detail)})" if detail else ""
-
-
-def _capital(text: str) -> str:
-    return text[0].upper() + text[1:]
-
-
 def _took(job: DataMovementJob) -> str:
     if job.started_at is None or job.finished_at is None:
         return ""
@@ -421,12 +337,6 @@ def timing_sentences(job: DataMovementJob, now: datetime) -> list[str]:
         elif _too_early(job, now):
             sentences.append("It is too early to estimate the time left.")
     return sentences
-
-
-def counts_phrase(job: DataMovementJob) -> str:
-    """The item counts the job's own counters give, as a sentence, or ''."""
-    counts = _item_counts(job)
-    return _capital(counts) + "." if counts else ""
 
 
 def download_url(job: DataMovementJob) -> str | None:
