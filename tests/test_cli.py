@@ -139,9 +139,6 @@ def test_the_emulator_command_serves_the_api_until_stopped():
         assert process.stdout.readline().startswith(
             f"Data Mover emulator on http://127.0.0.1:{port}"
         )
-        settings = process.stdout.readline() + process.stdout.readline()
-        assert f"WIX_SITE_ID={DEMO_SITE_ID}" in settings
-        assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -151,7 +148,11 @@ def test_the_emulator_command_serves_the_api_until_stopped():
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        settings = process.stdout.read()  # what the first readline left: the process has ended
     assert answer.json()["job"]["status"] == "COMPLETED"
+    assert f"WIX_SITE_ID={DEMO_SITE_ID}" in settings
+    assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
 
 
 def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
