@@ -7,6 +7,7 @@ commands and their arguments are in parser.py; this module runs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -22,13 +23,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("wix_data_mover_mcp")
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser(_runner).parse_args(argv)
+    args = build_parser(_runner).parse_command_line(argv)
     _configure_logging(verbose=args.verbose)
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it; what
+        # is still buffered goes nowhere rather than failing again at exit.
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no file behind it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _runner(name: str) -> Runner:
@@ -99,10 +109,11 @@ def _serve(args: argparse.Namespace) -> int:
                 insecure_no_auth=args.insecure_no_auth,
                 oauth=oauth,
             )
-        from ..serve.stdio import bound_stdin
+        from ..serve.stdio import bound_stdin, stop_on_ctrl_c
 
         interactive = sys.stdin.isatty()
-        bound_stdin()
+        stdin = bound_stdin()
+        stop_on_ctrl_c(stdin)
         if interactive:
             log.warning(
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
@@ -114,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
             if server.fatal is None:
                 raise
             return FATAL_EXIT_STATUS  # the server logged why as it stopped
-    return 0
+    return INTERRUPTED if stdin.stopped else 0
 
 
 def audit_trail(transport: str, env: Mapping[str, str]) -> tuple[bool, str | None]:
@@ -175,19 +186,29 @@ def _setup(args: argparse.Namespace) -> int:
 
     from . import setup
 
+    demo = bool(getattr(args, "demo", False))
     if args.write and not args.client:
         sys.stderr.write("wix-data-mover-mcp setup: name the client to --write, e.g. cursor.\n")
         return 2
     if not args.write:
         names = setup.clients(Path.home(), Path.cwd())
+        shown: list[str] = []
         for client in [args.client] if args.client else names:
             if not args.client:
                 print(f"\n{names[client].title}:")
-            print(setup.snippet(client))
-        print(f"\nReplace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
+            shown.append(setup.snippet(client, demo=demo))
+            print(shown[-1])
+        for line in setup.hints(args.client, demo=demo, text="\n".join(shown)):
+            print(line, file=sys.stderr)
         return 0
+    if setup.clients(Path.home(), Path.cwd())[args.client].path is None:
+        sys.stderr.write(
+            "wix-data-mover-mcp setup: Claude Code is configured with a command: run "
+            "'wix-data-mover-mcp setup claude-code' and then the command it prints.\n"
+        )
+        return 2
     try:
-        path, before, after = setup.plan_write(args.client, Path.home(), Path.cwd())
+        path, before, after = setup.plan_write(args.client, Path.home(), Path.cwd(), demo=demo)
     except setup.SetupError as exc:
         sys.stderr.write(f"wix-data-mover-mcp setup: {exc}\n")
         return 1
@@ -198,12 +219,14 @@ def _setup(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             sys.stderr.write("wix-data-mover-mcp setup: add --yes to write without asking.\n")
-            return 1
+            return 2
         if input(f"Write {path}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing written.")
             return 1
     setup.write(path, after)
-    print(f"Wrote {path}. Replace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
+    print(f"Wrote {path}.")
+    for line in setup.hints(args.client, demo=demo, text=after):
+        print(line, file=sys.stderr)
     return 0
 
 

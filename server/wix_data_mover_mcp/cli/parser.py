@@ -4,14 +4,17 @@ mistake said in one line. main.py runs what it parses."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 from .. import __version__
 
 Runner = Callable[[argparse.Namespace], int]
 WATCH_TIMED_OUT = 3
+JOBS_PER_PAGE = 10
+LOGS_PER_PAGE = 50
 
 EPILOG = """\
 With no command, serves MCP over stdio (what an assistant runs). Configuration comes from
@@ -21,15 +24,41 @@ use the built-in emulator instead of Wix.
 
 
 class _Parser(argparse.ArgumentParser):
-    """Every mistake on the command line is one line with what to do, never a usage dump."""
+    """Every mistake on the command line is one line with what to do, never a usage dump: it
+    names the nearest right word when there is one, and the help of the command it is about."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # No abbreviations: "--all" must never read as a prefix of "--allow-writes".
         super().__init__(*args, **kwargs, allow_abbrev=False)
+        self.commands: dict[str, _Parser] = {}
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: {message}; see '{self.prog} --help'.\n")
         raise SystemExit(2)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and value not in choices:
+            names = [str(choice) for choice in choices]
+            raise argparse.ArgumentError(
+                action, f"{value!r} is not one of {', '.join(names)}{_did_you_mean(value, names)}"
+            )
+
+    def parse_command_line(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        """parse_args, with a flag that is not known said by the command it was given to."""
+        args, extras = self.parse_known_args(argv)
+        if extras:
+            command = self.commands.get(getattr(args, "command", ""), self)
+            known = [flag for action in command._actions for flag in action.option_strings]
+            first = extras[0].partition("=")[0]
+            hint = _did_you_mean(first, known) if first.startswith("-") else ""
+            command.error(f"{' '.join(extras)} is not an argument of this command{hint}")
+        return args
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -89,7 +118,7 @@ COMMANDS_HELP = {
 }
 
 
-def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
+def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     """The parser; runner(name) gives what runs each command."""
     parser = _Parser(
         prog="wix-data-mover-mcp",
@@ -116,11 +145,17 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
         )
         # SUPPRESS: a flag given before the command is not overwritten by the command's default.
         _add_common(sub, default=argparse.SUPPRESS, demo=demo)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=run, command=name)
+        parser.commands[name] = sub
         return sub
 
     serve = command("serve", runner("serve"))
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        default="stdio",
+        help="stdio: an assistant starts this command (the default); http: a shared server",
+    )
     serve.add_argument("--host", help="HTTP address (default 127.0.0.1)")
     serve.add_argument("--port", type=PORT, help="HTTP port (default 8000)")
     serve.add_argument(
@@ -142,6 +177,12 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=PORT, default=8765, help="port (default 8765)")
     command("doctor", runner("doctor"))
     setup = command("setup", runner("setup"), demo=False)
+    setup.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="configure the demo instead (the built-in emulator): no key or site needed",
+    )
     setup.add_argument(
         "client",
         nargs="?",
@@ -169,7 +210,7 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
     jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
     jobs.add_argument("--name", help="text in the job's name, collection or file name")
     jobs.add_argument(
-        "--limit", type=_whole_number(1, 50), default=10, help="jobs per page, 1 to 50"
+        "--limit", type=_whole_number(1, 50), default=JOBS_PER_PAGE, help="jobs per page, 1 to 50"
     )
     _add_site(jobs)
     jobs.add_argument(
@@ -184,12 +225,17 @@ def build_parser(runner: Callable[[str], Runner]) -> argparse.ArgumentParser:
     logs = command("logs", runner("logs"))
     logs.add_argument("job_id", help="the job's id, a GUID")
     logs.add_argument(
-        "--limit", type=_whole_number(1, 100), default=50, help="logs per page, 1 to 100"
+        "--limit",
+        type=_whole_number(1, 100),
+        default=LOGS_PER_PAGE,
+        help="logs per page, 1 to 100",
     )
     logs.add_argument(
         "--export",
         metavar="FILE",
-        help="write every rejected item (all pages) to a CSV file: item or row, code, description",
+        help="write every rejected item (all pages) to a CSV file: item or row, code, "
+        "description; a cell that a spreadsheet would run as a formula (starting with = + - @, "
+        "a tab or a carriage return) gets a leading ' so it stays text",
     )
     _add_site(logs)
     _add_paging(logs)
@@ -264,5 +310,5 @@ def _add_allow_terminate(parser: argparse.ArgumentParser, *, default: Any) -> No
         "--allow-writes",
         action="store_true",
         default=default,
-        help="offer the tools that write: retry_data_movement_job and terminate",
+        help="offer the tools that write: retry_data_movement_job and terminate_data_movement_job",
     )

@@ -77,6 +77,13 @@ def status_error(
             )
             if not says:
                 text += " An empty 403 can also mean Wix is throttling: try again in a minute."
+        case 404 if job_id and settings.account_id:
+            text = (
+                f"No job {job_id} was found on site {site} (404). Jobs are per site: name the "
+                "site it was submitted for with site (list_wix_sites lists them), or search "
+                "every site with list_data_movement_jobs_across_sites; and check that the job "
+                f"id was copied whole.{says}"
+            )
         case 404 if job_id:
             text = (
                 f"No job {job_id} was found on site {site} (404). Jobs are per site: check "
