@@ -18,6 +18,7 @@ from ..words.lists import job_line
 from .calls import CommandError, UsageError, call, read_pages, say, site, structured
 from .output import next_page, print_json, print_result, print_table, print_text, terminal_width
 from .parser import JOBS_PER_PAGE
+from .wording import PROG
 
 DEMO_STATE_NOTE = (
     "With --demo, each command starts its own emulator and it stops when the command ends: "
