@@ -259,6 +259,15 @@ def test_a_job_stopped_on_request_is_not_reported_as_a_plain_failure():
     assert "failed" not in text.replace("as FAILED", "")
 
 
+def test_an_error_about_a_broken_connection_is_not_taken_for_a_stop_on_request():
+    raw = stopped_import() | {
+        "error": {"code": "WDH0002", "description": "Upstream connection terminated unexpectedly"}
+    }
+    assert " failed 4 min 20 s ago" in summary(raw) and "stopped" not in summary(raw)
+    by_words = stopped_import() | {"error": {"description": "Job was terminated by the user."}}
+    assert "was stopped on request" in summary(by_words)
+
+
 def test_a_job_this_server_stopped_is_said_stopped_whatever_wix_calls_its_error():
     raw = stopped_import() | {"error": {"code": "WDH0000"}}
     plain = summary(raw)

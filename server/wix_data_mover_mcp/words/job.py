@@ -19,8 +19,13 @@ from .errors import error_sentences, said
 from .route import route, setup_sentences
 from .units import ago, count, duration, plural, size
 
-# Wix gives no status or code for a job stopped on request; its error may still say so.
-STOPPED_WORDS = re.compile(r"(?<![a-z])(terminated|stopped on request)(?![a-z])")
+# Wix gives no status or code for a job stopped on request; its error may still say so: a code
+# that names termination (JOB_TERMINATED), or words that say it was on request, not a broken
+# connection "terminated unexpectedly".
+STOPPED_CODE = re.compile(r"(?<![A-Z])TERMINATED(?![A-Z])")
+STOPPED_WORDS = re.compile(
+    r"\b(terminated|stopped|cancell?ed) (on request|by (the )?(user|owner|request))\b", re.I
+)
 
 # A pace worth the name: before this, the time since submission is mostly waiting.
 ESTIMATE_AFTER_PERCENT = 5
@@ -50,8 +55,10 @@ def was_stopped(job: DataMovementJob, *, stopped_here: bool = False) -> bool:
     if stopped_here:
         return True
     error = job.error
-    words = f"{error.code or ''} {error.description or ''}" if error else ""
-    return job.status == "FAILED" and bool(STOPPED_WORDS.search(words.replace("_", " ").lower()))
+    if job.status != "FAILED" or error is None:
+        return False
+    code = (error.code or "").upper().replace("_", " ")
+    return bool(STOPPED_CODE.search(code) or STOPPED_WORDS.search(error.description or ""))
 
 
 def summarize_job(
