@@ -300,8 +300,8 @@ def test_a_truncating_job_that_failed_or_was_stopped_may_have_left_part_of_the_d
     warning = (
         "Its write policy empties the collection first, so {} may now hold only part of the data."
     )
-    assert warning.format('"Posts"') in summary(failed)
-    assert warning.format('"Products"') in summary(stopped)
+    assert warning.format('collection "Posts"') in summary(failed)
+    assert warning.format('collection "Products"') in summary(stopped)
     assert "may now hold" not in summary(payloads.cross_site_copy())  # it completed
 
 

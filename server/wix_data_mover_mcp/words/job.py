@@ -303,7 +303,7 @@ def _partial_data_warning(job: DataMovementJob) -> list[str]:
     collection = job.destination.wix_data_collection if job.destination else None
     if collection is None or collection.write_policy != "TRUNCATE_BEFORE":
         return []
-    name = quote(collection.collection_id, 80) if collection.collection_id else "the collection"
+    name = f"collection {quote(collection.collection_id, 80)}" if collection.collection_id else "it"
     return [
         f"Its write policy empties the collection first, so {name} may now hold only part of "
         "the data."
