@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,3 +82,30 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core: much of the suite waits on loopback I/O and timeouts, not the CPU
     (on 2 cores, 4 workers measured about 1.5 s faster than 3 over four alternating runs)."""
     return 2 * (os.cpu_count() or 1)
+
+
+def trickled_post(
+    port: int, headers: dict[str, str], *, every: float = 0.05, within: float = 5.0
+) -> tuple[bytes, float]:
+    """POST /mcp announcing a 100,000-byte body, then send it a byte every `every` seconds, as a
+    slow client does; what the server answered, and how long it kept the connection (`within`
+    if it was still open then)."""
+    head = "POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100000\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    answer = b""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(head.encode())
+        connection.settimeout(every)
+        while time.monotonic() - started < within:
+            try:
+                connection.sendall(b" ")
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # reset: closed by the server
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - started

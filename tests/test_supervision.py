@@ -5,8 +5,6 @@ says why and exits non-zero for its supervisor to restart it."""
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import re
 import threading
@@ -15,6 +13,7 @@ import anyio
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import ToolAnnotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -82,15 +81,20 @@ async def test_a_crash_in_a_tool_body_is_a_sentence_with_an_incident_id(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.ERROR)
-    account = settings.model_copy(update={"account_id": payloads.SITE_ID})
-    forged = base64.urlsafe_b64encode(json.dumps(["sites", 1e400]).encode()).decode()
-    async with Client(build_server(account, transport=answering_transport())) as client:
-        result = await client.call_tool("list_wix_sites", {"cursor": forged})
+    server = build_server(settings, transport=answering_transport())
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    def with_a_bug() -> str:  # pyright: ignore[reportUnusedFunction]
+        """A tool only this test has, whose body has a bug."""
+        return str(1 // 0)
+
+    async with Client(server) as client:
+        result = await client.call_tool("with_a_bug", {})
     assert result.is_error
     text = texts(result)[0]
-    assert text != "Error executing tool list_wix_sites"
+    assert text != "Error executing tool with_a_bug"
     match = INCIDENT.search(text)
-    assert match and "while running list_wix_sites" in text
+    assert match and "while running with_a_bug" in text
     logged = [r for r in caplog.records if match.group(1) in r.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is not None
 

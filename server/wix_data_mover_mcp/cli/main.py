@@ -59,6 +59,10 @@ def _configure_logging(*, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    from ..wix.scrub import SecretsFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(SecretsFilter())  # the key, whole or in part, never reaches a log
     # httpx logs every request URL at INFO; keep stderr for what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -205,6 +205,7 @@ def connect_upstream(
     """The Wix client behind the rate budget, the shared answers and the poll loops."""
     from ..wix.budget import AnswerCache, RateBudget, SharedRedis, key_fingerprint
     from ..wix.client import WixDataMoverClient, create_http_client
+    from ..wix.retry import is_remembered_retry
     from ..wix.upstream import Upstream
 
     assert settings.api_key is not None
@@ -218,7 +219,9 @@ def connect_upstream(
     cache = AnswerCache(
         settings.job_cache_seconds, f"{key_id}:{settings.site_id or ''}", redis=redis
     )
-    retries = AnswerCache(RETRY_MEMORY_SECONDS, f"retry:{key_id}", redis=redis)
+    retries = AnswerCache(
+        RETRY_MEMORY_SECONDS, f"retry:{key_id}", redis=redis, accepts=is_remembered_retry
+    )
     return Upstream(
         client,
         tasks,

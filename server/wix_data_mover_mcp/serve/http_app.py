@@ -2,8 +2,9 @@
 
 Stateless (any instance can answer any request), SSE responses so progress reaches the
 client, Host and Origin checked against DNS rebinding, an optional bearer token compared in
-constant time, a body size limit, and /healthz for load balancers. A stateless server can never
-send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
+constant time, a body size limit, and /healthz for load balancers. A request without a valid
+token is refused from its headers, audited, and its connection closed. A stateless server can
+never send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import HEALTH_PATH
-from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
+from .auth import (
+    OAuthSettings,
+    RefusedRequests,
+    ScopeGuard,
+    metadata_url,
+    protected_resource_routes,
+)
 from .server import FATAL_EXIT_STATUS, WixDataMoverServer
 
 log = logging.getLogger(__name__)
@@ -86,7 +93,7 @@ def http_app(
         assert isinstance(server, WixDataMoverServer)
         app = with_scopes(app, server, oauth)
     guarded = NoEventStream(app)
-    return BearerTokenGuard(guarded, token) if token else guarded
+    return RefusedRequests(BearerTokenGuard(guarded, token) if token else guarded)
 
 
 def oauth_host(oauth: OAuthSettings) -> str:
@@ -144,31 +151,41 @@ class NoEventStream:
 
 
 class BearerTokenGuard:
-    """Every request but /healthz must carry 'Authorization: Bearer <token>'."""
+    """Every request but /healthz must carry 'Authorization: Bearer <token>' (the scheme in any
+    case, as RFC 9110 has it). Refused from the headers alone: the body is never read."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self._app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
             await self._app(scope, receive, send)
             return
+        given = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                given = value
+        if given is not None and self._authorized(given):
+            await self._app(scope, receive, send)
+            return
+        # RFC 6750: no error code when no credentials were sent, invalid_token otherwise.
+        challenge = 'Bearer realm="wix-data-mover-mcp"'
+        if given is not None:
+            challenge += ', error="invalid_token"'
         body = json.dumps({"error": "unauthorized", "error_description": "Bearer token required"})
         response = Response(
             body,
             status_code=401,
             media_type="application/json",
-            headers={"www-authenticate": 'Bearer realm="wix-data-mover-mcp"'},
+            headers={"www-authenticate": challenge},
         )
         await response(scope, receive, send)
 
-    def _authorized(self, scope: Scope) -> bool:
-        given = b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                given = value
-        return hmac.compare_digest(given, self._expected)
+    def _authorized(self, given: bytes) -> bool:
+        scheme, _, credentials = given.partition(b" ")
+        matches = hmac.compare_digest(credentials.lstrip(b" "), self._expected)
+        return scheme.lower() == b"bearer" and matches
 
 
 def serve_http(
@@ -200,9 +217,7 @@ def serve_http(
     # would cut tool calls in flight; uvicorn's own graceful timeout (30 s) bounds them instead.
     AppStatus.disable_automatic_graceful_drain()
     try:
-        running = BackgroundServer(
-            app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
-        )
+        running = BackgroundServer(app, host=host, port=port, graceful_seconds=30)
     except PortUnavailable as exc:
         log.error("%s", exc)
         return 2

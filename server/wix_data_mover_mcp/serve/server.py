@@ -69,10 +69,11 @@ class WixDataMoverServer(MCPServer[AppState]):
     ) -> CallToolResult | InputRequiredResult:
         token = get_access_token()
         started = time.monotonic()
-        outcome = "error"
+        outcome, reason = "error", None
         try:
             tool = self._tool_manager.get_tool(name)
             if tool is not None and writes(tool.annotations) and not may_write(token):
+                outcome, reason = "refused", "insufficient_scope"
                 raise ToolError(f"{name} needs the {WRITE_SCOPE} scope, which this token lacks.")
             result = await super().call_tool(name, arguments, context)
             outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
@@ -95,6 +96,7 @@ class WixDataMoverServer(MCPServer[AppState]):
                         token=token,
                         outcome=outcome,
                         seconds=seconds,
+                        reason=reason,
                     )
                 )
 

@@ -10,9 +10,8 @@ from pydantic import Field
 
 from ..config import GUID_EXAMPLE, GUID_PATTERN
 from ..wix.cursors import MAX_CURSOR_CHARS
+from ..wix.finder import MAX_STATUSES
 from ..words.arguments import job_id_problem, status_problem
-
-MAX_STATUSES = 10
 
 # The pattern is advertised, and checked by the tool itself so a bad id gets a helpful message.
 JobId = Annotated[

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..wix.cursors import decode_cursor, encode_cursor
+from ..wix.cursors import bounded_count, decode_cursor, encode_cursor, not_ours
 from ..wix.finder import find_across_sites, parse_since
 from ..wix.models import OutputModel
 from ..words.lists import summarize_across_sites
@@ -24,6 +24,8 @@ READABLE = {
     False: "the key cannot read its jobs (403)",
     None: "jobs not yet checked",
 }
+SITES_HINT = "list_wix_sites. Call it without a cursor for the first page"
+MAX_SITES = 1_000_000  # far beyond any account; a cursor past it is not ours
 
 
 class SiteListResult(OutputModel):
@@ -50,7 +52,7 @@ async def list_wix_sites(
     state = ctx.request_context.lifespan_context
     with wix_errors():
         sites = await state.directory().sites()
-        start = int(decode_cursor("sites", cursor, hint="list_wix_sites")[0]) if cursor else 0
+        start = sites_position(cursor) if cursor else 0
     needle = (name_contains or "").strip().casefold()
     matching = [site for site in sites if needle in (site.name or "").casefold()]
     page = matching[start : start + limit]
@@ -97,3 +99,12 @@ async def list_data_movement_jobs_across_sites(
         summary=demo_summary(summary, state.demo), sites=[site.as_dict() for site in found]
     )
     return tool_result(result.summary, result)
+
+
+def sites_position(cursor: str) -> int:
+    """Where a page of sites starts, from a cursor list_wix_sites gave out."""
+    data = decode_cursor("sites", cursor, hint=SITES_HINT)
+    start = bounded_count(data[0], most=MAX_SITES) if len(data) == 1 else None
+    if start is None:
+        raise not_ours(SITES_HINT)
+    return start

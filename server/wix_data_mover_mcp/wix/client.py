@@ -16,6 +16,7 @@ from ..errors import WixApiError
 from ..text import quote
 from .http import MAX_CONNECTIONS, RetryPolicy, Sender
 from .models import TooDeep, redact_secrets
+from .scrub import SecretsFilter, scrubber_for
 
 if TYPE_CHECKING:
     from .budget import RateBudget
@@ -58,9 +59,11 @@ class WixDataMoverClient:
         self._http = http
         self._settings = settings
         key = settings.api_key
-        self._secrets = (key.get_secret_value(),) if key is not None else ()
+        self._scrubber = scrubber_for(key.get_secret_value()) if key is not None else None
+        if self._scrubber is not None:
+            SecretsFilter.guard(self._scrubber)  # logs never show it either
         self._sender = Sender(
-            http, settings, retry or RetryPolicy(), budget=budget, secrets=self._secrets
+            http, settings, retry or RetryPolicy(), budget=budget, scrubber=self._scrubber
         )
 
     async def __aenter__(self) -> Self:
@@ -178,7 +181,7 @@ class WixDataMoverClient:
 
     def _scrubbed(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            return redact_secrets(body, self._secrets)
+            return redact_secrets(body, self._scrubber)
         except (TooDeep, RecursionError):
             raise WixApiError(
                 "Wix's answer is nested too deeply to read; a proxy or a fault may be in the "
@@ -186,11 +189,11 @@ class WixDataMoverClient:
             ) from None
 
     def _scrubbed_error(self, exc: WixApiError) -> WixApiError:
-        message, request_id = exc.message, exc.request_id
-        for secret in self._secrets:
-            message = message.replace(secret, "[redacted]")
-            if request_id and secret in request_id:
-                request_id = None
+        if self._scrubber is None:
+            return exc
+        message, request_id = self._scrubber.scrub(exc.message), exc.request_id
+        if request_id and self._scrubber.finds(request_id):
+            request_id = None
         if (message, request_id) == (exc.message, exc.request_id):
             return exc
         return type(exc)(message, status=exc.status, request_id=request_id)

@@ -5,6 +5,7 @@ that is not a JSON object."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
@@ -15,6 +16,7 @@ from ..config import API_KEYS_URL, Settings
 from ..errors import WixApiError
 from ..text import quote
 from .models import ErrorBody, ErrorDetails, TooDeep, parse_leniently, redact_secrets
+from .scrub import Scrubber
 
 PERMISSION = '"Data Mover Manage Jobs" (SCOPE.DC-DATA.MANAGE_MOVEMENT_JOBS)'
 
@@ -57,9 +59,9 @@ def status_error(
     site_id: str | None,
     *,
     settings: Settings,
-    secrets: tuple[str, ...],
+    scrubber: Scrubber | None,
 ) -> WixApiError:
-    says = _wix_says(headers, body, secrets)
+    says = _wix_says(headers, body, scrubber)
     site = site_id or settings.site_id or "(no WIX_SITE_ID set)"
     match status:
         case 400:
@@ -116,7 +118,7 @@ def status_error(
     return WixApiError(text, status=status, request_id=request_id(headers))
 
 
-def _wix_says(headers: httpx.Headers, body: bytes, secrets: tuple[str, ...]) -> str:
+def _wix_says(headers: httpx.Headers, body: bytes, scrubber: Scrubber | None) -> str:
     """Wix's own explanation from an error body, quoted, or '' when there is none."""
     payload = _parse_json(body)
     if not isinstance(payload, dict):
@@ -124,7 +126,7 @@ def _wix_says(headers: httpx.Headers, body: bytes, secrets: tuple[str, ...]) -> 
             return " The answer was an HTML page, not Wix's JSON: a proxy may be in the way."
         return ""
     try:
-        payload = redact_secrets(payload, secrets)
+        payload = redact_secrets(payload, scrubber)
     except (TooDeep, RecursionError):
         return ""
     error, _ = parse_leniently(ErrorBody, cast(dict[str, Any], payload))
@@ -170,9 +172,14 @@ def _parse_json(body: bytes) -> Any:
         ) from None
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
 def request_id(headers: httpx.Headers) -> str | None:
+    """Wix's id for the request, for Wix support, when it has an id's shape (letters, digits,
+    dots, dashes); anything else is not repeated."""
     value = headers.get("x-wix-request-id")
-    return value[:100] if value and value.isprintable() else None
+    return value if value and REQUEST_ID.fullmatch(value) else None
 
 
 def retry_after(headers: httpx.Headers) -> float | None:

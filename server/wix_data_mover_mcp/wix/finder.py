@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 
 from ..errors import BudgetExhausted, WixApiError
-from .cursors import decode_cursor, encode_cursor
-from .models import Destination, Source, paging_cursor, parse_job
+from .cursors import bounded_count, decode_cursor, encode_cursor, not_ours
+from .models import STATUS_SHAPE, Destination, Source, paging_cursor, parse_job
 
 if TYPE_CHECKING:
     from .client import WixDataMoverClient
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 NEWEST_FIRST = [{"fieldName": "startedAt", "order": "DESC"}]
 SCAN_PAGE = 100
 SCAN_PAGES = 5
+MAX_STATUSES = 10
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,22 @@ class _Position:
     def decode(cls, cursor: str) -> _Position:
         hint = "list_data_movement_jobs. Call it without a cursor to start from the newest jobs"
         data = decode_cursor("jobs", cursor, hint=hint)
-        try:
-            statuses, name, wix_cursor, skip = data
-            texts = [*statuses, name or "", wix_cursor or ""]
-            if not all(isinstance(text, str) for text in texts) or int(skip) < 0:
-                raise ValueError
-            return cls(tuple(statuses), name, wix_cursor, int(skip))
-        except (ValueError, TypeError):
-            raise WixApiError(f"That cursor was not given out by {hint}.") from None
+        if len(data) != 4:
+            raise not_ours(hint)
+        statuses, name, wix_cursor, skip = data
+        start = bounded_count(skip, most=SCAN_PAGE)
+        if (
+            not isinstance(statuses, list)
+            or len(cast(list[Any], statuses)) > MAX_STATUSES
+            or not all(
+                isinstance(status, str) and STATUS_SHAPE.fullmatch(status)
+                for status in cast(list[Any], statuses)
+            )
+            or not all(isinstance(text, str | None) for text in (name, wix_cursor))
+            or start is None
+        ):
+            raise not_ours(hint)
+        return cls(tuple(cast(list[str], statuses)), name, wix_cursor, start)
 
 
 async def find_jobs(

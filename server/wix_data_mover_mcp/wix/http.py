@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 from opentelemetry.propagate import inject
-from opentelemetry.trace import SpanKind, get_tracer
+from opentelemetry.trace import Span, SpanKind, StatusCode, get_tracer
 
 from ..config import GUID_PATTERN, Settings
 from ..errors import WixApiError
@@ -29,6 +29,7 @@ from .failures import (
 
 if TYPE_CHECKING:
     from .budget import RateBudget
+    from .scrub import Scrubber
 
 tracer = get_tracer("wix_data_mover_mcp")
 _GUID_IN_PATH = re.compile("/" + GUID_PATTERN.strip("^$"))
@@ -70,13 +71,13 @@ class Sender:
         retry: RetryPolicy,
         *,
         budget: RateBudget | None,
-        secrets: tuple[str, ...],
+        scrubber: Scrubber | None,
     ) -> None:
         self._http = http
         self._settings = settings
         self._retry = retry
         self._budget = budget
-        self._secrets = secrets
+        self._scrubber = scrubber
         self._slots = anyio.CapacityLimiter(MAX_CONNECTIONS)
         self._host = settings.api_base_url.host or ""
 
@@ -123,7 +124,7 @@ class Sender:
                     job_id,
                     site,
                     settings=self._settings,
-                    secrets=self._secrets,
+                    scrubber=self._scrubber,
                 )
                 wait = retry_after(headers)
                 retryable = status in RETRY_STATUSES and (idempotent or status == 429)
@@ -171,32 +172,56 @@ class Sender:
         scope: dict[str, str],
     ) -> tuple[int, httpx.Headers, bytes]:
         attributes = {"http.request.method": method, "server.address": self._host}
+        # A span carries no text from Wix or from an exception (it may echo the key): a failed
+        # exchange is marked with the exception's type alone.
         with tracer.start_as_current_span(
-            f"{method} {span_route(path)}", kind=SpanKind.CLIENT, attributes=attributes
+            f"{method} {span_route(path)}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
-            headers = dict(scope)
-            inject(headers)  # W3C traceparent: Wix's side of the trace, if it keeps one
-            request = self._http.stream(
-                method, path, json=body, params=params, timeout=limits, headers=headers
-            )
-            async with request as response:
-                if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
-                    if len(response.content) > MAX_BODY_BYTES:
-                        raise _too_large(response.headers)
-                    span.set_attribute("http.response.status_code", response.status_code)
-                    return response.status_code, response.headers, response.content
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_raw():
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise _too_large(response.headers)
-                    if time.monotonic() > deadline:
-                        raise TimeoutError
-                    chunks.append(chunk)
-                content = _decoded(b"".join(chunks), response.headers)
+            try:
+                return await self._read(method, path, body, params, deadline, limits, scope, span)
+            except Exception as exc:
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(StatusCode.ERROR)
+                raise
+
+    async def _read(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        deadline: float,
+        limits: httpx.Timeout,
+        scope: dict[str, str],
+        span: Span,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        headers = dict(scope)
+        inject(headers)  # W3C traceparent: Wix's side of the trace, if it keeps one
+        request = self._http.stream(
+            method, path, json=body, params=params, timeout=limits, headers=headers
+        )
+        async with request as response:
+            if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
+                if len(response.content) > MAX_BODY_BYTES:
+                    raise _too_large(response.headers)
                 span.set_attribute("http.response.status_code", response.status_code)
-                return response.status_code, response.headers, content
+                return response.status_code, response.headers, response.content
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _too_large(response.headers)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                chunks.append(chunk)
+            content = _decoded(b"".join(chunks), response.headers)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response.status_code, response.headers, content
 
 
 def _too_large(headers: httpx.Headers) -> WixApiError:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
+from ..config import is_guid
 from ..text import quote
-from .models import FINISHED_STATUSES, REDACTED, parse_job
+from .models import FINISHED_STATUSES, parse_job
+from .scrub import REDACTED
 
 RETRY_SUFFIX = " (retry)"
 MAX_NAME = 1024
@@ -69,3 +71,15 @@ def retry_request(raw: dict[str, Any], *, skip_existing: bool) -> tuple[dict[str
         if isinstance(raw.get(other), str) and raw[other]:
             body[other] = raw[other]
     return body, caveats
+
+
+def is_remembered_retry(value: dict[str, Any]) -> bool:
+    """Whether a kept entry is what a submitted retry leaves: the new job's id and the caveats
+    said with it. Anything else is not one, and the retry is not taken as submitted."""
+    job_id, caveats = value.get("id"), value.get("caveats", [])
+    return (
+        isinstance(job_id, str)
+        and is_guid(job_id)
+        and isinstance(caveats, list)
+        and all(isinstance(caveat, str) for caveat in cast(list[Any], caveats))
+    )
