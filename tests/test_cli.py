@@ -129,6 +129,7 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     import httpx
 
     from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID
+    from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID
 
     port = free_port()
     command = [
@@ -153,7 +154,11 @@ def test_the_emulator_command_serves_the_api_until_stopped():
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        settings = process.stdout.read()  # what the first readline left: the process has ended
     assert answer.json()["job"]["status"] == "COMPLETED"
+    assert f"WIX_SITE_ID={DEMO_SITE_ID}" in settings
+    assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
 
 
 def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
@@ -168,6 +173,8 @@ def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
         "470 of 500 items moved (470 created), 30 rejected.",
         "WDE0080, 18 items",
         'Job "Catalog upload (large CSV)" (11111111-0000-4000-8000-000000000007) completed',
+        "completed, 100% done (30.0 MB of 30.0 MB)",
+        "340 of 340 items moved",  # the retry moves what the failed import's file holds
         "That was the built-in emulator.",
     ]:
         assert words in out
@@ -317,7 +324,7 @@ def test_setup_refuses_a_file_that_is_not_json(capsys, monkeypatch, tmp_path):
 def test_sites_and_a_search_across_them_from_the_command_line(capsys):
     code, out, _ = run(capsys, "sites", "--demo", "--name", "riverside")
     assert code == 0
-    assert "2 of the 5 sites this key covers match:" in out
+    assert "2 of the account's 5 sites match:" in out
     code, out, _ = run(capsys, "jobs", "--demo", "--all-sites", "--status", "FAILED")
     assert code == 0
     assert "2 of 4 sites had FAILED jobs submitted in the last 7d." in out
@@ -332,3 +339,10 @@ def test_a_site_named_on_the_command_line_is_kept_in_the_suggested_commands(caps
         f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site 'Riverside Bakery' --demo."
         in " ".join(out.split())
     )
+
+
+def test_a_demo_retry_says_its_job_will_be_gone_in_the_next_command(capsys):
+    code, out, err = run(capsys, "retry", "--demo", demo.MEMBERS_PARTIAL, "--yes")
+    assert code == 0 and "Submitted a retry of job" in out
+    assert "the new job is gone in the next command" in err
+    assert "'wix-data-mover-mcp emulator'" in err

@@ -40,6 +40,39 @@ async def test_the_readme_lists_exactly_the_tools_and_prompts_the_server_offers(
     assert set(re.findall(r"^\| `(\w+)` \|", prompts_table, re.M)) == prompts
 
 
+def demo_samples() -> list[str]:
+    """What the code says of the demo's members import, its logs, and the reviews import 9 s
+    after it was submitted, at a fixed moment."""
+    from datetime import UTC, datetime
+
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY, EmulatorState
+    from wix_data_mover_mcp.emulator import seed as demo
+    from wix_data_mover_mcp.wix.models import MovementLog, parse_job
+    from wix_data_mover_mcp.words.job import summarize_job
+    from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
+
+    state = EmulatorState(api_keys={DEMO_API_KEY})
+    now = 1_800_000_000.0
+    demo.seed(state, now=now, base_url="http://127.0.0.1:8100")
+    members = state.jobs[demo.MEMBERS_PARTIAL]
+    job, _ = parse_job(members.render(now))
+    logs = [MovementLog.model_validate(log) for log in members.logs(now)]
+    reviews, _ = parse_job(state.jobs[demo.REVIEWS_IMPORT].render(now + 9))
+    return [
+        summarize_job(job, now=datetime.fromtimestamp(now, UTC)),
+        summarize_logs(
+            demo.MEMBERS_PARTIAL, logs, group_failures(logs), more=False, source=job.source
+        ),
+        summarize_job(reviews, now=datetime.fromtimestamp(now + 9, UTC)),
+    ]
+
+
+def test_the_readmes_sample_summaries_are_the_codes_own_words():
+    tools = (ROOT / "README.md").read_text().split("## Tools", 1)[1].split("\n## ", 1)[0]
+    blocks = [" ".join(block.split()) for block in re.findall(r"```text\n(.*?)```", tools, re.S)]
+    assert [" ".join(sample.split()) for sample in demo_samples()] == blocks
+
+
 def test_the_wheel_carries_the_prompts(tmp_path: Path):
     built = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],

@@ -203,9 +203,9 @@ async def test_answering_no_to_a_stop_leaves_the_job_running(emulator):
         result = await client.call_tool("terminate_data_movement_job", {"job_id": job})
     assert emulator.state.requests["terminate_job"] == before
     assert asked == [
-        f'Stopping job "Stock import" ({job}) (CSV file → collection "Stock" (existing items '
-        "overwritten)) ends it now: items moved so far stay where they are; the rest are not "
-        "moved. It cannot be undone. Stop it?"
+        f'Stopping job "Stock import" ({job}) (CSV file → collection "Stock" (write policy: '
+        "overwrite existing items)) ends it now: items moved so far stay where they are; the "
+        "rest are not moved. It cannot be undone. Stop it?"
     ]
     assert texts(result)[0].startswith("Nothing was stopped: the user said no when asked")
     assert (result.structured_content or {})["finished"] is False

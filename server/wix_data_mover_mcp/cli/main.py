@@ -242,6 +242,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _emulator(args: argparse.Namespace) -> int:
     from ..emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+    from ..emulator.seed import DEMO_ACCOUNT_ID
     from ..serve.http_server import PortUnavailable
 
     try:
@@ -249,9 +250,14 @@ def _emulator(args: argparse.Namespace) -> int:
     except PortUnavailable as exc:
         sys.stderr.write(f"wix-data-mover-mcp emulator: {exc}\n")
         return 1
-    print(f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server at it with:")
     print(
-        f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}"
+        f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server or the "
+        "commands at it with:",
+        f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}",
+        f"and, for every site of the demo account (account mode): WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}",
+        "Jobs you submit and export links last as long as it runs.",
+        sep="\n",
+        flush=True,
     )
     emulator.serve_forever()
     return 0

@@ -32,6 +32,7 @@ from .results import JobResult, demo_summary, job_result, tool_result, wix_error
 from .state import AppState
 
 if TYPE_CHECKING:
+    from ..wix.sites import Site
     from ..wix.upstream import Upstream
 
 POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0)  # then 6 calls a minute
@@ -56,9 +57,9 @@ async def get_data_movement_job(
     job_id = checked_job_id(job_id)
     with wix_errors():
         where = await state.site(site)
-        raw = await state.wix().get_job(job_id, site=where and where.id)
-    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
-    await add_schedule(result, state, where and where.id)
+        with state.directory().reading(where):
+            raw = await state.wix().get_job(job_id, site=where and where.id)
+    result = await read_job_result(state, raw, where)
     return await with_card(ctx, tool_result(result.summary, result, raw), raw, where, site)
 
 
@@ -88,16 +89,17 @@ async def list_data_movement_jobs(
     needle = (name_contains or "").strip() or None
     with wix_errors():
         where = await state.site(site)
-        page = await wix.call(
-            lambda: find_jobs(
-                wix.client,
-                statuses=statuses,
-                name_contains=needle,
-                limit=limit,
-                cursor=cursor,
-                site=where and where.id,
+        with state.directory().reading(where):
+            page = await wix.call(
+                lambda: find_jobs(
+                    wix.client,
+                    statuses=statuses,
+                    name_contains=needle,
+                    limit=limit,
+                    cursor=cursor,
+                    site=where and where.id,
+                )
             )
-        )
     now = datetime.now(UTC)
     lines = [job_line(parse_job(raw)[0], now=now) for raw in page.jobs]
     summary = summarize_job_list(
@@ -129,8 +131,7 @@ async def wait_for_data_movement_job(
     raw = await follow_job(
         state.wix(), job_id, ctx, deadline=started + timeout_seconds, site=where and where.id
     )
-    result = job_result(raw, demo=state.demo, site=where, names=state.site_names())
-    await add_schedule(result, state, where and where.id)
+    result = await read_job_result(state, raw, where)
     waited = round(time.monotonic() - started, 1)
     if not result.finished:
         result.summary += (
@@ -143,13 +144,33 @@ async def wait_for_data_movement_job(
     return await with_card(ctx, tool_result(outcome.summary, outcome, raw), raw, where, site)
 
 
-async def add_schedule(result: JobResult, state: AppState, site: str | None) -> None:
-    """A job that a sync schedule started says which schedule, and when it runs next."""
-    schedule_id = result.job.get("scheduleId")
+async def read_job_result(state: AppState, raw: dict[str, Any], where: Site | None) -> JobResult:
+    """The job's result, with what this server knows beside Wix's answer: that it stopped the
+    job, and the sync schedule that started it."""
+    site = where and where.id
+    job_id = raw.get("id")
+    stopped = (
+        isinstance(job_id, str)
+        and raw.get("status") not in ("COMPLETED", "PARTIALLY_SUCCESSFUL")
+        and await state.wix().stopped_here(job_id, site=site)
+    )
+    return job_result(
+        raw,
+        demo=state.demo,
+        site=where,
+        names=state.site_names(),
+        stopped_here=stopped,
+        schedule=await schedule_words(state, raw, site),
+    )
+
+
+async def schedule_words(state: AppState, raw: dict[str, Any], site: str | None) -> str | None:
+    """For a job that a sync schedule started: which schedule, and when it runs next."""
+    schedule_id = raw.get("scheduleId")
     if not isinstance(schedule_id, str) or not is_guid(schedule_id):
-        return
-    if schedule := await state.schedule(schedule_id, site):
-        result.summary += " " + schedule_sentence(schedule)
+        return None
+    schedule = await state.schedule(schedule_id, site)
+    return schedule_sentence(schedule) if schedule else None
 
 
 async def follow_job(

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..errors import WixApiError
 from ..wix.cursors import decode_cursor, encode_cursor
-from ..wix.models import MovementLog, OutputModel, paging_cursor, parse_leniently
+from ..wix.models import MovementLog, OutputModel, Source, paging_cursor, parse_job, parse_leniently
 from ..words.logs import FailureGroup, group_failures, summarize_logs
 from .arguments import Cursor, JobId, SiteArg, checked_job_id
 from .results import demo_summary, tool_result, wix_errors
@@ -47,7 +47,10 @@ async def list_data_movement_job_logs(
         next_cursor = encode_cursor("logs", [job_id, following]) if following else None
     raw_logs, logs = movement_logs(body)
     groups = group_failures(logs)
-    summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None)
+    # Only a number can be a CSV row; other ids are items whatever the source.
+    numbered = any(item.isdigit() for group in groups for item in group.example_item_ids)
+    source = await job_source(state, job_id, where and where.id) if numbered else None
+    summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None, source=source)
     result = LogsResult(
         summary=demo_summary(summary, state.demo),
         groups=groups,
@@ -55,6 +58,16 @@ async def list_data_movement_job_logs(
         next_cursor=next_cursor,
     )
     return tool_result(result.summary, result, next_cursor=next_cursor)
+
+
+async def job_source(state: AppState, job_id: str, site: str | None) -> Source | None:
+    """The job's source, which says what its logs' item ids are (shared with any concurrent
+    read of the job); None when the job cannot be read, and the logs are named as items."""
+    try:
+        raw = await state.wix().get_job(job_id, site=site)
+    except WixApiError:
+        return None
+    return parse_job(raw)[0].source
 
 
 def logs_position(job_id: str, cursor: str) -> str:

@@ -16,13 +16,14 @@ from pydantic import BaseModel, Field
 
 from ..errors import WixApiError
 from ..wix.models import OutputModel, parse_job
-from ..words.job import is_finished, percent_complete, summarize_job
+from ..words.job import download_url, is_finished, percent_complete, summarize_job
 
 if TYPE_CHECKING:
     from ..wix.sites import Site
 
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
+DEMO_LINK_NOTE = "The built-in emulator serves this link only while the demo runs."
 
 
 class JobResult(OutputModel):
@@ -31,6 +32,9 @@ class JobResult(OutputModel):
     finished: bool = Field(description="True once the job has ended, however it ended.")
     percent_complete: int | None = Field(description="0-100, or null when Wix gives no total.")
     job: dict[str, Any] = Field(description="The job exactly as Wix sent it.")
+    download_url: str | None = Field(
+        default=None, description="A finished export's file link, when Wix gives one."
+    )
 
 
 @contextmanager
@@ -47,11 +51,23 @@ def job_result(
     demo: bool,
     site: Site | None = None,
     names: Mapping[str, str] | None = None,
+    stopped_here: bool = False,
+    schedule: str | None = None,
 ) -> JobResult:
+    """`stopped_here`: this server terminated the job. `schedule`: the sentence about the sync
+    schedule that started it, when it was looked up."""
     job, ignored = parse_job(raw)
     summary = summarize_job(
-        job, now=datetime.now(UTC), ignored_fields=ignored, site_names=names or {}
+        job,
+        now=datetime.now(UTC),
+        ignored_fields=ignored,
+        site_names=names or {},
+        stopped_here=stopped_here,
+        schedule=schedule,
     )
+    link = download_url(job)
+    if demo and link:
+        summary += f" {DEMO_LINK_NOTE}"
     if site is not None:
         summary = f"On site {site.label()}: {summary}"
     return JobResult(
@@ -60,6 +76,7 @@ def job_result(
         finished=is_finished(job),
         percent_complete=percent_complete(job),
         job=raw,
+        download_url=link,
     )
 
 

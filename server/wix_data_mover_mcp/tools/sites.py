@@ -17,6 +17,13 @@ from .arguments import Cursor, checked_statuses
 from .results import demo_summary, tool_result, wix_errors
 from .state import AppState
 
+# Whether the key can read a site's jobs, as far as reads have shown: Query Sites lists the
+# account's sites, not the ones the key covers.
+READABLE = {
+    True: "jobs readable",
+    False: "the key cannot read its jobs (403)",
+    None: "jobs not yet checked",
+}
 SITES_HINT = "list_wix_sites. Call it without a cursor for the first page"
 MAX_SITES = 1_000_000  # far beyond any account; a cursor past it is not ours
 
@@ -51,22 +58,20 @@ async def list_wix_sites(
     page = matching[start : start + limit]
     more = start + limit < len(matching)
     next_cursor = encode_cursor("sites", [start + limit]) if more else None
-    unreadable = state.directory().unreadable
-    lines = [
-        f"- {site.line()}"
-        + (" · the key cannot read its jobs (403)" if site.id in unreadable else "")
-        for site in page
-    ] or ["No sites match."]
-    covered = "this key covers" if state.access is None else "you may use"
-    head = f"{len(matching)} of the {len(sites)} sites {covered}"
+    directory = state.directory()
+    readable = {site.id: directory.jobs_readable(site.id) for site in page}
+    lines = [f"- {site.line()} · {READABLE[readable[site.id]]}" for site in page] or [
+        "No sites match."
+    ]
+    head = (
+        f"{len(matching)} of the account's {len(sites)} sites"
+        if state.access is None
+        else f"{len(matching)} of the {len(sites)} sites you may use"
+    )
     summary = demo_summary(f"{head}{' match' if needle else ''}:\n" + "\n".join(lines), state.demo)
+    # jobs_readable: true or false once a read of the site's jobs has shown it, null before.
     listed = [
-        {
-            "id": site.id,
-            "name": site.name,
-            "url": site.url,
-            "jobs_readable": site.id not in unreadable,
-        }
+        {"id": site.id, "name": site.name, "url": site.url, "jobs_readable": readable[site.id]}
         for site in page
     ]
     result = SiteListResult(summary=summary, sites=listed, next_cursor=next_cursor)
@@ -90,9 +95,9 @@ async def list_data_movement_jobs_across_sites(
         window = parse_since(since) if since else None
         sites = state.visible(await state.directory().sites())
         found = await find_across_sites(state.wix(), sites, statuses=statuses, since=window)
-    state.directory().unreadable |= {
-        entry.site.id for entry in found if entry.error and entry.error.status == 403
-    }
+    for entry in found:
+        if entry.asked:
+            state.directory().saw(entry.site.id, entry.error)
     summary = summarize_across_sites(found, statuses=statuses, since=since)
     result = AcrossSitesResult(
         summary=demo_summary(summary, state.demo), sites=[site.as_dict() for site in found]

@@ -219,14 +219,14 @@ class StopPlan:
     consequence: str
 
 
-async def plan_terminate(
-    state: AppState, job_id: str, site: str | None, *, fresh: bool
-) -> StopPlan:
+async def plan_terminate(state: AppState, job_id: str, site: str | None) -> StopPlan:
     """Every check a stop makes before it is sent, and what it would do, in words."""
     job_id = checked_job_id(job_id)
     with wix_errors():
         where = await state.site(site, write=True)
-        raw = await state.wix().get_job(job_id, site=where and where.id, fresh=fresh)
+        # Read afresh, and not kept as the job's shared answer: the job is about to change.
+        wix = state.wix()
+        raw = await wix.call(lambda: wix.client.get_job(job_id, site=where and where.id))
     current, _ = parse_job(raw)
     if is_finished(current):
         raise ToolError(
@@ -241,7 +241,7 @@ async def ask_before_terminate(
 ) -> Confirm | Elicit[Confirm]:
     if dry_run or not can_ask(ctx):
         return Confirm(confirm=True)  # nothing to ask: a dry run, or a client that cannot ask
-    plan = await plan_terminate(ctx.request_context.lifespan_context, job_id, site, fresh=False)
+    plan = await plan_terminate(ctx.request_context.lifespan_context, job_id, site)
     return Elicit(f"{plan.consequence} Stop it?", Confirm)
 
 
@@ -254,7 +254,7 @@ async def terminate_data_movement_job(
 ) -> Annotated[CallToolResult, JobResult]:
     state = ctx.request_context.lifespan_context
     job_id = checked_job_id(job_id)
-    plan = await plan_terminate(state, job_id, site, fresh=True)
+    plan = await plan_terminate(state, job_id, site)
     if dry_run or not confirmed(answer):
         note(Noted("dry_run" if dry_run else "declined"))
         head = (
@@ -274,5 +274,8 @@ async def terminate_data_movement_job(
     site_id = plan.where and plan.where.id
     with wix_errors():
         raw = await wix.call(lambda: wix.client.terminate_job(job_id, site=site_id))
-    result = job_result(raw, demo=state.demo, site=plan.where, names=state.site_names())
+        await wix.remember_stopped(job_id, site=site_id)
+    result = job_result(
+        raw, demo=state.demo, site=plan.where, names=state.site_names(), stopped_here=True
+    )
     return tool_result(result.summary, result, raw)

@@ -5,7 +5,8 @@ it (an id, or a display name in any case) resolved to one site, with the candida
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -59,13 +60,42 @@ class SiteDirectory:
         self._ttl = ttl
         self._sites: list[Site] = []
         self._fetched = -ttl
-        self.unreadable: set[str] = set()  # sites whose jobs answered 403, as far as known
+        # What reads of each site's jobs have shown so far; a site in neither is not yet checked.
+        self.readable: set[str] = set()
+        self.unreadable: set[str] = set()  # its jobs answered 403
 
     async def sites(self) -> list[Site]:
         if time.monotonic() - self._fetched >= self._ttl:
             self._sites = await self._upstream.call(self._fetch_all)
             self._fetched = time.monotonic()
         return self._sites
+
+    def jobs_readable(self, site_id: str) -> bool | None:
+        """Whether the key can read the site's jobs: None until a read has shown it."""
+        if site_id in self.unreadable:
+            return False
+        return True if site_id in self.readable else None
+
+    def saw(self, site_id: str, error: WixApiError | None) -> None:
+        """Note what a read of the site's jobs showed: readable, or 403 (not covered)."""
+        if error is None:
+            self.readable.add(site_id)
+            self.unreadable.discard(site_id)
+        elif error.status == 403:
+            self.unreadable.add(site_id)
+            self.readable.discard(site_id)
+
+    @contextmanager
+    def reading(self, site: Site | None) -> Generator[None]:
+        """Around a read of one site's jobs: note what it showed, and let any error through."""
+        try:
+            yield
+        except WixApiError as exc:
+            if site is not None:
+                self.saw(site.id, exc)
+            raise
+        if site is not None:
+            self.saw(site.id, None)
 
     def names(self) -> dict[str, str]:
         """Display names of the sites known so far, by id (no request)."""
@@ -151,7 +181,7 @@ def _ok(site: Site, among: Callable[[Site], bool] | None) -> bool:
 
 
 def _yours(among: Callable[[Site], bool] | None) -> str:
-    return "This key covers" if among is None else "You may use"
+    return "The account has" if among is None else "You may use"
 
 
 def _listed(sites: list[Site]) -> str:

@@ -92,6 +92,36 @@ class _Watch:
         self.changed = anyio.Event()
 
 
+class _Unobserved:
+    """No one to tell of requests and shared answers (no metrics)."""
+
+    def request_started(self) -> None: ...
+
+    def request_ended(self, status: int | None, seconds: float) -> None: ...
+
+    def answer_shared(self) -> None: ...
+
+
+async def _write_once(
+    claims: WriteClaims,
+    key: str,
+    write: WriteOnce,
+    flight: _Outcome[Written],
+    flights: dict[str, _Outcome[Written]],
+) -> None:
+    """A write's unit, run in the server's task group: claimed, made and remembered (or found
+    made already), its outcome handed to those waiting, nothing raised into the group."""
+    try:
+        flight.value = await claims.make_once(key, write)
+    except WixApiError as exc:
+        flight.error = exc
+    except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+        flight.error = incident(exc, "making a change at Wix")
+    finally:
+        del flights[key]
+        flight.done.set()
+
+
 class Upstream:
     def __init__(
         self,
@@ -107,8 +137,9 @@ class Upstream:
         observer: Observer | None = None,
     ) -> None:
         self.client = client
-        self._observer = observer
-        # Writes made in the last few minutes, so a repeated call does not make them again.
+        self._observer = observer or _Unobserved()
+        # Writes made in the last few minutes (retries submitted, jobs terminated), so a
+        # repeated call does not make them again and a summary can say who stopped a job.
         self.claims = claims or WriteClaims(300.0, "local")
         self._writes: dict[str, _Outcome[Written]] = {}
         self._resources = resources
@@ -135,7 +166,7 @@ class Upstream:
         after."""
         key = f"{site or ''}:{job_id}"
         if not fresh and (cached := await self._cache.get(key)) is not None:
-            self._shared()
+            self._observer.answer_shared()
             return cached
         while True:
             flight = self._flights.get(key)
@@ -143,7 +174,7 @@ class Upstream:
                 flight = self._flights[key] = _Outcome()
                 self._spawn(self._fetch_job, key, job_id, site, flight)
             else:
-                self._shared()
+                self._observer.answer_shared()
             try:
                 return await flight.wait()
             except Abandoned:
@@ -198,12 +229,16 @@ class Upstream:
         if joined := self._writes.get(key):
             return Written((await joined.wait()).record, None, repeated=True)
         flight = self._writes[key] = _Outcome[Written]()
-        self._spawn(self._write_once, key, write, flight)
+        self._spawn(_write_once, self.claims, key, write, flight, self._writes)
         return await flight.wait()
 
-    def _shared(self) -> None:
-        if self._observer is not None:
-            self._observer.answer_shared()
+    async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
+        """Note, for a few minutes and beside the retries made, that this server terminated
+        the job: Wix gives no status or code that says so."""
+        await self.claims.remember(f"stopped:{site or ''}:{job_id}", {"id": job_id})
+
+    async def stopped_here(self, job_id: str, *, site: str | None) -> bool:
+        return await self.claims.recent(f"stopped:{site or ''}:{job_id}") is not None
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
@@ -241,17 +276,6 @@ class Upstream:
                 self._slots.release()
         finally:
             outcome.done.set()
-
-    async def _write_once(self, key: str, write: WriteOnce, flight: _Outcome[Written]) -> None:
-        try:
-            flight.value = await self.claims.make_once(key, write)
-        except WixApiError as exc:
-            flight.error = exc
-        except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
-            flight.error = incident(exc, "making a change at Wix")
-        finally:
-            del self._writes[key]
-            flight.done.set()
 
     async def _slot_for(self, outcome: _Outcome[Any]) -> bool:
         """Wait for a free slot while anyone waits for the answer; False once nobody does."""

@@ -8,7 +8,14 @@ from typing import Any
 
 from ..text import clean
 from ..wix.models import DataMovementJob
-from .job import counts_phrase, download_url, is_finished, percent_complete, timing_sentences
+from .counts import counts_phrase
+from .job import (
+    download_url,
+    is_finished,
+    percent_complete,
+    timing_sentences,
+    was_stopped,
+)
 from .logs import FailureGroup
 from .route import route
 
@@ -35,6 +42,8 @@ def job_card(
 ) -> dict[str, Any]:
     """What the card shows, every figure taken from the job (and its logs, when read)."""
     label, tone = STATUS_LABELS.get(job.status or "", ("Unknown status", "busy"))
+    if was_stopped(job):  # Wix's error says it was terminated
+        label = "Stopped on request"
     progress = job.progress
     in_bytes = progress is not None and progress.units == "BYTES"
     card: dict[str, Any] = {

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from ..text import clean, quote, shown_id
 from ..wix.models import STATUS_SHAPE, DataMovementJob, parse_job
 from .job import is_finished, percent_complete
-from .units import ago, plural
+from .units import ago, count, duration, plural
+
+SHOWN_NOT_ASKED = 8
 
 if TYPE_CHECKING:
     from ..wix.finder import SiteJobs
@@ -75,11 +77,35 @@ def summarize_across_sites(
     for entry in with_jobs:
         lines.append(f"{entry.site.label()}: {plural(len(entry.jobs), 'job')}")
         lines += [f"- {job_line(parse_job(raw)[0], now=now)}" for raw in entry.jobs]
-    unreadable = [entry for entry in found if entry.error is not None]
+    unreadable = [entry for entry in found if entry.error is not None and entry.asked]
     if unreadable:
         lines.append(f"{plural(len(unreadable), 'site')} could not be read:")
         for entry in unreadable:
-            status = f" ({entry.error.status})" if entry.error and entry.error.status else ""
-            reason = "the key does not cover it" if status == " (403)" else "Wix did not answer"
-            lines.append(f"- {entry.site.label()}{status}: {reason}")
-    return "\n".join(lines)
+            status = entry.error.status if entry.error else None
+            lines.append(
+                f"- {entry.site.label()}{f' ({status})' if status else ''}: {_why(status)}"
+            )
+    return "\n".join(lines + _not_asked(found))
+
+
+def _why(status: int | None) -> str:
+    if status == 403:
+        return "the key does not cover it"
+    return f"Wix answered {status}" if status else "Wix did not answer"
+
+
+def _not_asked(found: Sequence[SiteJobs]) -> list[str]:
+    """The sites this server did not ask about, its own rate budget being used up first."""
+    skipped = [entry for entry in found if not entry.asked]
+    if not skipped:
+        return []
+    wait = max(entry.retry_in or 0 for entry in skipped)
+    shown = ", ".join(entry.site.label() for entry in skipped[:SHOWN_NOT_ASKED])
+    more = len(skipped) - SHOWN_NOT_ASKED
+    were = "site was" if len(skipped) == 1 else "sites were"
+    return [
+        f"{count(len(skipped))} {were} not asked: this server's own rate budget for the key "
+        "(WIX_RATE_LIMIT_PER_MINUTE) was used up before their turn, so no request about them "
+        f"was sent. Ask again in about {duration(max(1.0, wait))} (a search reads every site "
+        f"again): {shown}{f' and {more} more' if more > 0 else ''}."
+    ]

@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from ..text import quote, shown_code
-from ..wix.models import MovementLog, OutputModel
-from .job import ERROR_CODES
+from ..wix.models import MovementLog, OutputModel, Source
+from .errors import ERROR_CODES
 from .units import count, plural
 
 ID_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-ROW_NUMBER = re.compile(r"[0-9]{1,12}")
 
 
 class FailureGroup(OutputModel):
@@ -50,9 +49,22 @@ def group_failures(logs: Sequence[MovementLog]) -> list[FailureGroup]:
     return sorted(groups.values(), key=lambda group: -group.count)
 
 
+def item_word(source: Source | None) -> str:
+    """What a log's sourceItemId is, from the job's source: a row number only for a CSV file
+    (the one case Wix's types name); an item's id otherwise, JSONL included."""
+    file = (source.file or source.external_file) if source else None
+    return "rows" if file is not None and file.format == "CSV" else "items"
+
+
 def summarize_logs(
-    job_id: str, logs: Sequence[MovementLog], groups: Sequence[FailureGroup], *, more: bool
+    job_id: str,
+    logs: Sequence[MovementLog],
+    groups: Sequence[FailureGroup],
+    *,
+    more: bool,
+    source: Source | None = None,
 ) -> str:
+    """The logs in words; `source` is the job's, when known, to name its items rightly."""
     failed = sum(group.count for group in groups)
     if not logs:
         return f"Job {job_id} has no movement logs{' on this page' if more else ''}."
@@ -70,10 +82,8 @@ def summarize_logs(
         line += f" ({meaning})" if meaning else ""
         line += f": {what}" if what else ""
         if ids := group.example_item_ids:
-            # Wix names an item by its id, or (for a file import) by its row number.
-            rows = all(ROW_NUMBER.fullmatch(item) for item in ids)
-            shown = ", ".join(item if rows else _ident_or_quote(item) for item in ids)
-            line += f"; e.g. {'rows' if rows else 'items'} {shown}"
+            shown = ", ".join(_ident_or_quote(item) for item in ids)
+            line += f"; e.g. {item_word(source)} {shown}"
         sentences.append(line + ".")
     if len(groups) > 8:
         sentences.append(f"And {plural(len(groups) - 8, 'other error code')}.")

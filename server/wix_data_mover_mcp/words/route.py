@@ -1,18 +1,26 @@
-"""Where a job's data comes from and goes to, in words: 'CSV file → collection "Products"
-(existing items skipped)'. Pure: no I/O."""
+"""Where a job's data comes from and goes to, and how it was set up, in words: 'CSV file →
+collection "Products" (write policy: skip existing items)', its field mapping, the fields it
+moves, the workflow or schedule it belongs to. Pure: no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, cast
 
 from ..text import clean, quote, shown_id
 from ..wix.models import DataMovementJob, Destination, Source
 from .units import plural
 
+# The job's policy, as the SDK defines it: what it does when it meets an existing item, not
+# something that has happened (a job may fail before it writes anything).
 WRITE_POLICIES = {
-    "OVERWRITE": "existing items overwritten",
-    "SKIP_EXISTING": "existing items skipped",
-    "TRUNCATE_BEFORE": "collection emptied first",
+    "OVERWRITE": "overwrite existing items",
+    "SKIP_EXISTING": "skip existing items",
+    "TRUNCATE_BEFORE": "empty the collection first",
+}
+MEDIA_WRITE_POLICIES = {
+    "OVERWRITE": "overwrite existing media",
+    "SKIP_EXISTING": "skip existing media",
 }
 
 FILE_FORMATS = {"CSV": "CSV", "JSONL": "JSONL"}
@@ -71,16 +79,16 @@ def describe_source(source: Source) -> str:
 def describe_destination(destination: Destination) -> str:
     if (collection := destination.wix_data_collection) is not None:
         words = _collection(collection.collection_id)
-        policy = collection.write_policy or "OVERWRITE"
-        return f"{words} ({WRITE_POLICIES.get(policy, f'write policy {quote(policy, 40)}')})"
+        policy = collection.write_policy or "OVERWRITE"  # Wix's default
+        return f"{words} (write policy: {WRITE_POLICIES.get(policy) or quote(policy, 40)})"
     if (file := destination.file) is not None:
         words = _file(file.format)
         return words + (f" {quote(file.file_name, 80)}" if file.file_name else "")
     if destination.localization is not None:
         return "translations" + _languages(destination.localization.languages)
     if (media := destination.wix_media) is not None:
-        policy = WRITE_POLICIES.get(media.write_policy or "", "").replace("items", "media")
-        return "Wix Media folder" + (f" ({policy})" if policy else "")
+        policy = MEDIA_WRITE_POLICIES.get(media.write_policy or "")
+        return "Wix Media folder" + (f" (write policy: {policy})" if policy else "")
     if destination.wix_data_collection_definition is not None:
         return "collection definitions"
     if destination.stores_catalog_products is not None:
@@ -113,3 +121,53 @@ def _languages(languages: list[str] | None) -> str:
         return ""
     shown = ", ".join(clean(lang, 12) for lang in languages[:8])
     return f" ({shown}{', …' if len(languages) > 8 else ''})"
+
+
+def setup_sentences(job: DataMovementJob, schedule: str | None = None) -> list[str]:
+    """How the job was set up, briefly: its field mapping, the fields it moves, the schedule
+    that started it (`schedule`: the sentence about it when it was looked up) and its workflow.
+    """
+    sentences: list[str] = []
+    if mapping := _field_mapping(job.transformations):
+        sentences.append(f"Field mapping: {mapping}; source fields not mapped are left out.")
+    if fields := _fields_moved(job.source):
+        sentences.append(f"Only these fields are moved: {fields}.")
+    if schedule:
+        sentences.append(schedule)
+    elif job.schedule_id:
+        sentences.append(f"A sync schedule triggered it (schedule {shown_id(job.schedule_id)}).")
+    if job.workflow_id:
+        sentences.append(f"It is a step of workflow {shown_id(job.workflow_id)}.")
+    return sentences
+
+
+def _field_mapping(transformations: list[Any] | None) -> str:
+    """'"title" → "name"' for each mapping of the job's fieldMapping transformations."""
+    pairs: list[str] = []
+    for transformation in transformations or []:
+        mapping = _object(_object(transformation).get("fieldMapping"))
+        entries = mapping.get("mappings")
+        for entry in cast(list[Any], entries) if isinstance(entries, list) else []:
+            keys = _object(entry)
+            source, target = keys.get("sourceKey"), keys.get("targetKey")
+            if source or target:
+                pairs.append(f"{quote(source or '?', 40)} → {quote(target or '?', 40)}")
+    shown = ", ".join(pairs[:4])
+    return shown + (f" and {len(pairs) - 4} more" if len(pairs) > 4 else "")
+
+
+def _fields_moved(source: Source | None) -> str:
+    """The item fields a collection source moves, when it names them ('If not set, the method
+    moves the full items')."""
+    collection = source.wix_data_collection if source else None
+    if collection is None:
+        return ""
+    fields: Any = (collection.filter_query or {}).get("fields") or collection.fields
+    if not isinstance(fields, list):
+        return ""
+    names = [quote(name, 40) for name in cast(list[Any], fields) if isinstance(name, str)]
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
