@@ -140,3 +140,9 @@ def trickled_post(
                 break
             answer += chunk
     return answer, time.monotonic() - started
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzzer runs first: it is the longest test, and the others fill the other workers
+    meanwhile instead of waiting for it at the end."""
+    items.sort(key=lambda item: item.path.name != "test_fuzz.py")

@@ -233,7 +233,7 @@ async def test_a_wait_that_starts_as_the_last_caller_leaves_gets_the_job_and_the
 # measured in that run), not the same interleaving of the server's tasks: a replay fails again
 # often, not always.
 
-ROUNDS = int(os.environ.get("WIX_FUZZ_ROUNDS", "150"))
+ROUNDS = int(os.environ.get("WIX_FUZZ_ROUNDS", "100"))
 SEED = os.environ.get("WIX_FUZZ_SEED")
 MS = 0.001
 # Upstream's slots to Wix: its default, as build_server offers no way to choose them.
