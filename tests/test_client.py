@@ -344,3 +344,15 @@ async def test_credentials_in_jobs_never_leave_the_client(settings):
         page = await wix.query_jobs()
     assert "ya29" not in json.dumps(one) + json.dumps(page)
     assert one["source"]["googleSheets"]["accessToken"] == "[redacted]"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308, 304])
+async def test_a_redirect_with_a_json_body_is_an_error_not_the_job(settings, status):
+    redirect = httpx.Response(
+        status, json={"job": payloads.csv_import_completed()}, headers={"location": "/elsewhere"}
+    )
+    fake = Recorder(redirect)
+    text = await failure(settings, fake)
+    assert text.startswith(f"Wix answered with a redirect (HTTP {status}), which this server")
+    assert "WIX_API_BASE_URL" in text
+    assert len(fake.requests) == 1  # neither followed nor retried

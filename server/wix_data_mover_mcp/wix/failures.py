@@ -108,6 +108,12 @@ def status_error(
                 "Wix is rate limiting these credentials (429; the limit is 200 requests a "
                 f"minute). Wait a minute and try again.{says}"
             )
+        case _ if 300 <= status < 400:
+            text = (
+                f"Wix answered with a redirect (HTTP {status}), which this server does not "
+                "follow: a proxy may be in the way, or WIX_API_BASE_URL is not Wix's API "
+                f"({settings.base_url}; unset it for https://www.wixapis.com).{says}"
+            )
         case _ if status >= 500:
             text = (
                 f"Wix had a server error ({status}). This is usually temporary: "

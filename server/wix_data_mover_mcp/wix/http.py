@@ -128,7 +128,7 @@ class Sender:
                 failure, wait = connection_error(exc, settings=self._settings), None
                 retryable = idempotent or isinstance(exc, httpx.ConnectError)
             else:
-                if status < 400:
+                if 200 <= status < 300:
                     return json_object(status, headers, body)
                 failure = status_error(
                     status,
