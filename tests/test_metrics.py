@@ -4,6 +4,7 @@ own parser, every label from a fixed set (nothing from Wix or from a token)."""
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.auth import OAuthSettings
 from wix_data_mover_mcp.serve.http_app import http_app
-from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.serve.http_server import BackgroundServer, PortUnavailable
 from wix_data_mover_mcp.serve.metrics import (
     OUTCOMES,
     REFUSALS,
@@ -204,3 +205,21 @@ def test_metrics_settings_that_cannot_work_are_one_sentence(
         monkeypatch.setenv(name, given)
     assert main(argv) == 2
     assert capsys.readouterr().err == expected
+
+
+def test_a_metrics_port_equal_to_the_main_port_on_another_address_is_refused_at_start(emulator):
+    # Both sockets can be bound (127.0.0.2 and 127.0.0.1 are different addresses), but requests
+    # are told apart by port: the metrics would answer on the main address, without a token.
+    metrics = Metrics()
+    server = build_server(settings_for(emulator), metrics=metrics)
+    app = http_app(server, host="127.0.0.2", token="test-token-0123456789abcdef-never-real")
+    port = free_port()
+    side = ("127.0.0.1", port, metrics_app(server, metrics))
+    with pytest.raises(PortUnavailable) as refused:
+        BackgroundServer(app, host="127.0.0.2", port=port, side=side).stop()
+    assert str(refused.value) == (
+        f"The metrics port must differ from the main port ({port}), even on another address; "
+        "choose another with --metrics-port."
+    )
+    with socket.create_server(("127.0.0.2", port)), socket.create_server(("127.0.0.1", port)):
+        pass  # neither address was left bound

@@ -259,6 +259,15 @@ class BackgroundServer:
                 self._socket.close()
                 raise
             bound_port = self._side.getsockname()[1]
+            if bound_port == self.port:
+                # Requests are told apart by the port they came in on: one port for both
+                # would serve the metrics, without a token, in place of everything else.
+                self._side.close()
+                self._socket.close()
+                raise PortUnavailable(
+                    f"The metrics port must differ from the main port ({self.port}), even on "
+                    "another address; choose another with --metrics-port."
+                )
             self.side_url = _url(side_host, bound_port)
             app = _ByPort(app, side_app, bound_port)
         protocol: Any = type(
