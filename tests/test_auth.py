@@ -141,6 +141,31 @@ def test_a_writing_call_without_the_write_scope_gets_403_naming_the_scope(served
     assert allowed.status_code == 200
 
 
+MODERN = "2026-07-28"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32"])
+def test_a_writing_call_gets_403_in_every_encoding_the_transport_reads(served, issuer, encoding):
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    }
+    params = {"name": "retry_data_movement_job", "arguments": {"job_id": demo.PRODUCTS_IMPORT}}
+    body = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": params | {"_meta": meta}}
+    headers = ACCEPT | {
+        "authorization": f"Bearer {issuer.token(served.resource)}",
+        "mcp-protocol-version": MODERN,
+        "mcp-method": "tools/call",
+        "mcp-name": "retry_data_movement_job",
+    }
+    response = httpx.post(
+        f"{served.url}/mcp", content=json.dumps(body).encode(encoding), headers=headers
+    )
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
 @pytest.mark.parametrize("tool", ["retry_data_movement_job", "get_data_movement_job"])
 def test_arguments_nested_past_the_parsers_depth_get_the_transports_parse_error(
     served, issuer, tool

@@ -242,10 +242,13 @@ class ScopeGuard:
 
     def _writing_tool_called(self, body: bytes) -> str | None:
         try:
-            # The transport's own parser, so both agree on what is JSON: what it cannot read
-            # (malformed, or nested past its depth limit) it answers itself, 400 parse error.
-            message = pydantic_core.from_json(body)
-        except ValueError:
+            # Decoded as the transport decodes (json.loads on bytes: UTF-8 with or without a
+            # BOM, UTF-16, UTF-32), then read with the parser that bounds nesting: what it
+            # cannot read (malformed, or nested past its depth limit) the transport answers
+            # itself, 400 parse error.
+            text = body.decode(json.detect_encoding(body), "surrogatepass")
+            message = pydantic_core.from_json(text)
+        except ValueError:  # UnicodeDecodeError too
             return None
         messages = cast("list[Any]", message) if isinstance(message, list) else [message]
         called = (_called_tool(item) for item in messages)
