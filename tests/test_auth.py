@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -398,6 +399,48 @@ def test_the_shared_token_refusals_leave_an_audit_line_too(emulator, audit_file)
         ("refused", "missing_token"),
         ("refused", "invalid_token"),
     ]
+
+
+def test_an_outsiders_refusals_are_counted_while_a_known_callers_each_keep_a_line(
+    served, issuer, audit_file
+):
+    reader = issuer.token(served.resource, subject="ana@example.com")
+    started = time.monotonic()
+    with httpx.Client(base_url=served.url, headers=ACCEPT) as http:
+        for n in range(60):
+            bad = {"authorization": "Bearer not-a-token"} if n % 2 else {}
+            assert http.post("/mcp", json=call("get_data_movement_job"), headers=bad).is_error
+        for _ in range(3):
+            known = {"authorization": f"Bearer {reader}"}
+            assert http.post("/mcp", json=call("retry_data_movement_job"), headers=known).is_error
+    elapsed = time.monotonic() - started
+
+    def written() -> dict[str, list[dict[str, object]]]:
+        lines = [json.loads(line) for line in audit_file.read_text().splitlines()]
+        return {
+            reason: [line for line in lines if line["reason"] == reason]
+            for reason in ("missing_token", "invalid_token", "insufficient_scope")
+        }
+
+    def told(lines: list[dict[str, object]]) -> int:
+        """How many refusals the lines account for: one each, or the count they carry."""
+        return sum(int(str(line.get("count", 1))) for line in lines)
+
+    deadline = time.monotonic() + 5  # each window's count is written as the window ends
+    while told((lines := written())["missing_token"]) < 30 or told(lines["invalid_token"]) < 30:
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.02)
+    for reason in ("missing_token", "invalid_token"):
+        assert told(lines[reason]) == 30
+        # At most a line in full and a line of the others' count for each second that passed.
+        assert len(lines[reason]) <= 2 * (int(elapsed) + 2) < 30
+        counted = [line for line in lines[reason] if "count" in line]
+        assert counted and all(line["event"] == "requests_refused" for line in counted)
+        assert all(str(line["since"]) <= str(line["time"]) for line in counted)
+    known = lines["insufficient_scope"]
+    assert [(line["event"], line["subject"]) for line in known] == [
+        ("tool_call", "ana@example.com")
+    ] * 3
 
 
 def test_a_huge_tool_name_leaves_a_short_audit_line(served, issuer, audit_file):

@@ -4,11 +4,13 @@ Checking the tokens themselves (JWTs against the provider's keys) is oauth.py's 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -36,6 +38,7 @@ MAX_AUDIT_LINE_BYTES = 4096
 MAX_GUARDED_BODY_BYTES = 1024 * 1024  # the transport refuses larger bodies anyway
 REFUSED_TOOL = "wix_data_mover_mcp.refused_tool"  # in the request's state: what was refused
 CLOSE = (b"connection", b"close")
+REFUSALS_WINDOW_SECONDS = 1.0  # an unknown caller's refusals: one line per reason this often
 
 
 class OAuthConfigError(Exception):
@@ -272,10 +275,17 @@ class RefusedRequests:
     """A request refused before any tool runs (401 without a valid token, 403 without the
     scope) leaves an audit line, outcome `refused` with the reason, and ends its connection:
     the refusal came from the headers, so whatever body is still on its way is not waited for.
-    Outermost, so it sees the shared token's refusals, the SDK's and the scope check's alike."""
+    Outermost, so it sees the shared token's refusals, the SDK's and the scope check's alike.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Anyone who can reach the port can be refused, as fast as they can send: refusals of a caller
+    not known by a valid token leave one line per reason every `window` seconds, and the others
+    of that window one line with their count, so they cannot fill the disk. A known caller's
+    refusal (a valid token without a scope) always has its own line."""
+
+    def __init__(self, app: ASGIApp, *, window: float = REFUSALS_WINDOW_SECONDS) -> None:
         self._app = app
+        self._window = window
+        self._quiet: dict[str, _Quieted] = {}  # by reason, while its window lasts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -287,10 +297,56 @@ class RefusedRequests:
             if message["type"] == "http.response.start" and message["status"] in (401, 403):
                 message = dict(message, headers=[*message.get("headers", []), CLOSE])
                 if audit_on():
-                    write_audit(_refusal(scope, message, time.monotonic() - started))
+                    self._audit(_refusal(scope, message, time.monotonic() - started))
             await send(message)
 
         await self._app(scope, receive, refusing)
+
+    def _audit(self, record: dict[str, Any]) -> None:
+        reason = record["reason"]
+        if "subject" in record or "client_id" in record:
+            write_audit(record)  # a known caller
+            return
+        quieted = self._quiet.get(reason)
+        if quieted is not None and time.monotonic() < quieted.until:
+            quieted.count += 1
+            return
+        if quieted is not None:
+            self._end(reason, quieted)
+        write_audit(record)
+        quieted = self._quiet[reason] = _Quieted(time.monotonic() + self._window, record["time"])
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no asyncio loop: the count is written with the next line
+            return
+        loop.call_later(self._window, self._end, reason, quieted)
+
+    def _end(self, reason: str, quieted: _Quieted) -> None:
+        """Ends the reason's window: the count of refusals not written one by one, if any."""
+        if self._quiet.get(reason) is not quieted:
+            return  # ended already
+        del self._quiet[reason]
+        if not quieted.count:
+            return
+        write_audit(
+            {
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "event": "requests_refused",
+                "outcome": "refused",
+                "reason": reason,
+                "count": quieted.count,
+                "since": quieted.since,
+            }
+        )
+
+
+@dataclass
+class _Quieted:
+    """A reason's window: until when its refusals are only counted, and how many were."""
+
+    until: float
+    since: str  # the time of the line written in full
+    count: int = 0
 
 
 def _refusal(scope: Scope, response: Message, seconds: float) -> dict[str, Any]:
