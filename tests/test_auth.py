@@ -402,19 +402,8 @@ def test_the_shared_token_refusals_leave_an_audit_line_too(emulator, audit_file)
 
 
 def test_an_outsiders_refusals_are_counted_while_a_known_callers_each_keep_a_line(
-    served, issuer, audit_file
+    emulator, issuer, audit_file
 ):
-    reader = issuer.token(served.resource, subject="ana@example.com")
-    started = time.monotonic()
-    with httpx.Client(base_url=served.url, headers=ACCEPT) as http:
-        for n in range(60):
-            bad = {"authorization": "Bearer not-a-token"} if n % 2 else {}
-            assert http.post("/mcp", json=call("get_data_movement_job"), headers=bad).is_error
-        for _ in range(3):
-            known = {"authorization": f"Bearer {reader}"}
-            assert http.post("/mcp", json=call("retry_data_movement_job"), headers=known).is_error
-    elapsed = time.monotonic() - started
-
     def written() -> dict[str, list[dict[str, object]]]:
         lines = [json.loads(line) for line in audit_file.read_text().splitlines()]
         return {
@@ -426,10 +415,22 @@ def test_an_outsiders_refusals_are_counted_while_a_known_callers_each_keep_a_lin
         """How many refusals the lines account for: one each, or the count they carry."""
         return sum(int(str(line.get("count", 1))) for line in lines)
 
-    deadline = time.monotonic() + 5  # each window's count is written as the window ends
-    while told((lines := written())["missing_token"]) < 30 or told(lines["invalid_token"]) < 30:
-        assert time.monotonic() < deadline, lines
-        time.sleep(0.02)
+    with oauth_server(emulator, issuer) as served:  # its own: no refusals counted before
+        reader = issuer.token(served.resource, subject="ana@example.com")
+        started = time.monotonic()
+        with httpx.Client(base_url=served.url, headers=ACCEPT) as http:
+            for n in range(60):
+                bad = {"authorization": "Bearer not-a-token"} if n % 2 else {}
+                assert http.post("/mcp", json=call("get_data_movement_job"), headers=bad).is_error
+            for _ in range(3):
+                known = {"authorization": f"Bearer {reader}"}
+                refused = http.post("/mcp", json=call("retry_data_movement_job"), headers=known)
+                assert refused.status_code == 403
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + 5  # each window's count is written as it ends
+        while told((lines := written())["missing_token"]) < 30 or told(lines["invalid_token"]) < 30:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.02)
     for reason in ("missing_token", "invalid_token"):
         assert told(lines[reason]) == 30
         # At most a line in full and a line of the others' count for each second that passed.
