@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from wix_data_mover_mcp.cli.main import main
-from wix_data_mover_mcp.config import Settings
+from wix_data_mover_mcp.config import Settings, SettingsError, load_settings
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.serve.app import build_server
@@ -134,6 +134,40 @@ def test_health_needs_no_token_and_does_not_call_wix(emulator):
         response = httpx.get(f"{running.url}/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert sum(emulator.state.requests.values()) == before
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        (
+            {"WIX_SITE_ID": "not-a-guid"},
+            "the settings cannot reach Wix: Invalid configuration. WIX_SITE_ID: must be a GUID",
+        ),
+        (
+            {"WIX_SITE_ID": DEMO_SITE_ID},
+            "the settings cannot reach Wix: WIX_API_KEY is not set, so this server cannot reach",
+        ),
+        (
+            {"WIX_API_KEY": DEMO_API_KEY},
+            "the settings cannot reach Wix: WIX_SITE_ID is not set (nor WIX_ACCOUNT_ID)",
+        ),
+    ],
+    ids=["a site id that is not a guid", "no key", "no site"],
+)
+def test_health_is_503_with_the_reason_when_the_settings_cannot_reach_wix(monkeypatch, env, reason):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        settings: Settings | SettingsError = load_settings()
+    except SettingsError as exc:
+        settings = exc
+    app = http_app(build_server(settings), host="127.0.0.1", token=TOKEN)
+    with BackgroundServer(app) as running:
+        response = httpx.get(f"{running.url}/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["reason"].startswith(reason)
+    assert "not-a-guid" not in response.text and DEMO_API_KEY not in response.text
 
 
 def test_a_foreign_host_header_is_refused_and_a_configured_one_accepted(emulator):

@@ -163,6 +163,8 @@ class WixDataMoverServer(MCPServer[AppState]):
         if not self.live:
             return "the server is not running: it has not started or has stopped"
         for state in self.live:
+            if (problem := settings_problem(state)) is not None:
+                return problem
             if state.stalled():
                 return "requests to Wix are not completing"
             if not await state.responsive(within=HEALTH_PROBE_SECONDS):
@@ -181,6 +183,20 @@ class WixDataMoverServer(MCPServer[AppState]):
         )
         if self.on_fatal is not None:
             self.on_fatal(exc)
+
+
+def settings_problem(state: AppState) -> str | None:
+    """Why this server's settings cannot reach Wix, so that every call would fail: in the words
+    the calls would use, which name variables, never their values."""
+    if state.problem is not None:
+        return f"the settings cannot reach Wix: {state.problem}"
+    if not state.account and state.default_site is None:
+        return (
+            "the settings cannot reach Wix: WIX_SITE_ID is not set (nor WIX_ACCOUNT_ID), so Wix "
+            "cannot tell which site a call is for. Set it to the GUID after /dashboard/ in the "
+            "site's dashboard URL."
+        )
+    return None
 
 
 def call_outcome(result: CallToolResult | InputRequiredResult, noted: list[Noted]) -> str:
