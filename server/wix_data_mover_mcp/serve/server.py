@@ -165,8 +165,8 @@ class WixDataMoverServer(MCPServer[AppState]):
         for state in self.live:
             if (problem := settings_problem(state)) is not None:
                 return problem
-            if state.stalled():
-                return "requests to Wix are not completing"
+            if (trouble := state.trouble()) is not None:
+                return trouble
             if not await state.responsive(within=HEALTH_PROBE_SECONDS):
                 return "the server's task group does not run new work"
         return None

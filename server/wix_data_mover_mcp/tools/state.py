@@ -124,8 +124,9 @@ class AppState:
         budget = self._upstream.budget
         return round(await budget.remaining_share() * budget.per_minute)
 
-    def stalled(self) -> bool:
-        return self._upstream is not None and self._upstream.stalled()
+    def trouble(self) -> str | None:
+        """Why requests to Wix are not getting through, for health; None when they are."""
+        return self._upstream.trouble() if self._upstream is not None else None
 
     async def responsive(self, *, within: float) -> bool:
         """Whether the task group that runs callers' requests still starts and runs work."""

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -112,8 +112,14 @@ class RateBudget:
             else None
         )
 
-    async def acquire(self, *, within: float | None = None) -> None:
-        """Take one request from the budget, waiting briefly for room if it is used up."""
+    async def acquire(
+        self,
+        *,
+        within: float | None = None,
+        pause: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Take one request from the budget, waiting briefly for room if it is used up; `pause`
+        waits (and may raise, when the request is no longer wanted: nothing is taken then)."""
         patience = self._max_wait if within is None else min(self._max_wait, within)
         give_up = time.monotonic() + patience
         while True:
@@ -127,7 +133,7 @@ class RateBudget:
                     f"minute, WIX_RATE_LIMIT_PER_MINUTE); try again in {again} s.",
                     retry_in=retry_in,
                 )
-            await anyio.sleep(retry_in)
+            await pause(retry_in)
 
     async def remaining_share(self) -> float:
         """How much of the budget is left, from 0 to 1 (1 when it cannot be told)."""

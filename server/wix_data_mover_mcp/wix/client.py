@@ -6,6 +6,8 @@ Sending and retrying is in http.py; what a failure says, in failures.py.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import httpx
@@ -56,9 +58,11 @@ class WixDataMoverClient:
         *,
         budget: RateBudget | None = None,
         observer: Observer | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._settings = settings
+        self.retry = retry or RetryPolicy()
         key = settings.api_key
         self._scrubber = scrubber_for(key.get_secret_value()) if key is not None else None
         if self._scrubber is not None:
@@ -66,11 +70,21 @@ class WixDataMoverClient:
         self._sender = Sender(
             http,
             settings,
-            retry or RetryPolicy(),
+            self.retry,
             budget=budget,
             scrubber=self._scrubber,
             observer=observer,
+            clock=clock,
         )
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock health is measured by (time.monotonic, unless a test brings its own)."""
+        return self._sender.clock
+
+    def longest_exchange(self) -> float:
+        """How long the oldest request in flight to Wix has run, answer not yet read."""
+        return self._sender.longest_exchange()
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,5 +1,6 @@
 """Sending a request to Wix: the rate budget, a free connection, retries with backoff within
 one deadline, a trace span per exchange, and the answer's body read bounded in size and decoded.
+A request nobody waits for any more (waiting.py) is not sent again.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import random
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +28,7 @@ from .failures import (
     status_error,
     timeout_error,
 )
+from .waiting import Waiters, current
 
 if TYPE_CHECKING:
     from .budget import RateBudget
@@ -74,7 +77,11 @@ class RetryPolicy:
 class Sender:
     """Sends a request to Wix and reads the answer, retrying what may be retried. Requests wait
     for a free connection here, in front of the pool, and are bounded by httpx's own timeouts:
-    nothing cancels them inside the pool."""
+    nothing cancels them inside the pool. Before each attempt, and in each wait before one, it
+    checks that someone still waits for the answer (waiting.py).
+
+    It also knows when each exchange in flight began (by `clock`), for health to tell a stuck
+    pool from a long call of many exchanges."""
 
     def __init__(
         self,
@@ -85,8 +92,12 @@ class Sender:
         budget: RateBudget | None,
         scrubber: Scrubber | None,
         observer: Observer | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
+        self.clock = clock
+        self._exchanges: dict[int, float] = {}  # when each exchange in flight began
+        self._next_exchange = 0
         self._observer = observer
         self._settings = settings
         self._retry = retry
@@ -108,14 +119,16 @@ class Sender:
     ) -> dict[str, Any]:
         policy = self._retry
         deadline = time.monotonic() + policy.deadline
+        waiters = current()
         attempt = 0
         while True:
             attempt += 1
+            waiters.check()  # nobody waits: no attempt, nothing taken from the budget
             if self._budget is not None:
-                await self._budget.acquire(within=deadline - time.monotonic())
+                await self._budget.acquire(within=deadline - time.monotonic(), pause=waiters.pause)
             try:
                 status, headers, body = await self._send(
-                    method, path, json, params, deadline, scope
+                    method, path, json, params, deadline, scope, waiters
                 )
             except (TimeoutError, httpx.TimeoutException) as exc:
                 out_of_time = time.monotonic() >= deadline - 0.05
@@ -147,7 +160,11 @@ class Sender:
             delay = policy.backoff(attempt) if wait is None else min(wait, policy.max_retry_after)
             if time.monotonic() + delay >= deadline:
                 raise failure.after_attempts(attempt)
-            await anyio.sleep(delay)
+            await waiters.pause(delay)
+
+    def longest_exchange(self) -> float:
+        """How long the oldest exchange in flight has run, by `clock`; 0 with none."""
+        return self.clock() - min(self._exchanges.values(), default=self.clock())
 
     async def _send(
         self,
@@ -157,18 +174,22 @@ class Sender:
         params: dict[str, str | int] | None,
         deadline: float,
         scope: dict[str, str],
+        waiters: Waiters,
     ) -> tuple[int, httpx.Headers, bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
         timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
         # Waiting for a connection here, not in httpx's pool, is safe to cancel.
-        with anyio.move_on_after(remaining) as waiting:
+        with waiters.unsent(), anyio.move_on_after(remaining) as waiting:
             await self._slots.acquire()
         if waiting.cancelled_caught:
             raise TimeoutError
         status: int | None = None
         started = time.monotonic()
+        self._next_exchange += 1
+        exchange = self._next_exchange
+        self._exchanges[exchange] = self.clock()
         if self._observer is not None:
             self._observer.request_started()
         try:
@@ -178,6 +199,7 @@ class Sender:
             status = answer[0]
             return answer
         finally:
+            del self._exchanges[exchange]
             self._slots.release()
             if self._observer is not None:
                 self._observer.request_ended(status, time.monotonic() - started)

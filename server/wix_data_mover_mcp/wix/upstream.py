@@ -3,7 +3,9 @@
 - Every request to Wix runs in a task of the server's own, never in the caller's: a caller that
   is cancelled (a client gave up, a wait ran out) stops waiting, but never cancels a request
   half-way through the HTTP pool, which is what leaks pool slots in httpcore
-  (encode/httpcore#1093) until no request can leave at all.
+  (encode/httpcore#1093) until no request can leave at all. Once nobody waits for it, a request
+  is not sent, or sent again (waiting.py): it gives its slot back at the end of the attempt in
+  flight, if any, and takes nothing more from the rate budget.
 - Concurrent calls for one job share one request in flight and, for a moment after, its answer.
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
 - A write (a retry's submit) is claimed, made and remembered as one unit in a task of the
@@ -29,6 +31,7 @@ from anyio.abc import TaskGroup
 from ..errors import BudgetExhausted, WixApiError, incident
 from .claims import WriteClaims, WriteOnce, Written
 from .models import FINISHED_STATUSES
+from .waiting import ALWAYS, Abandoned, Waiters, waiting_for
 
 if TYPE_CHECKING:
     from .budget import AnswerCache, RateBudget
@@ -42,34 +45,30 @@ class SupportsAclose(Protocol):
     async def aclose(self) -> None: ...
 
 
-STALLED_AFTER_SECONDS = 120.0  # no request may run this long: the client's deadline is 30 s
+# No one exchange with Wix may run this long: each is bounded by the client's deadline (30 s)
+# and timeouts. A call may make many (a search reads up to 5 pages), so it is each exchange that
+# is timed, never the call.
+STALLED_AFTER_SECONDS = 120.0
 FIRST_ANSWER_GRACE = 5.0
 BUDGET_BACKOFF_MAX = 15.0
 
 
-class Abandoned(Exception):
-    """Everyone waiting for a request left before it was sent, so it was not sent."""
-
-
 @dataclass
 class _Outcome(Generic[T]):
-    """One request to Wix and those waiting for it. A request nobody waits for any more is
-    dropped while it still waits for a connection, and never once it is sent."""
+    """One request to Wix and those waiting for it. A request nobody waits for any more is not
+    sent, or sent again; one in flight is never cut."""
 
     done: anyio.Event = field(default_factory=anyio.Event)
     value: T | None = None
     error: BaseException | None = None
-    waiters: int = 0
-    queued: anyio.CancelScope | None = None  # the wait for a slot, while it lasts
+    waiters: Waiters = field(default_factory=Waiters)
 
     async def wait(self) -> T:
-        self.waiters += 1
+        self.waiters.joined()
         try:
             await self.done.wait()
         finally:
-            self.waiters -= 1
-            if not self.waiters and self.queued is not None:
-                self.queued.cancel()
+            self.waiters.left()
         if self.error is not None:
             raise self.error
         return self.value  # pyright: ignore[reportReturnType]
@@ -85,6 +84,7 @@ class _Watch:
     version: int = 0
     ended: bool = False
     changed: anyio.Event = field(default_factory=anyio.Event)
+    asking: anyio.CancelScope | None = None  # the loop's wait for an answer, while it lasts
 
     def publish(self) -> None:
         self.version += 1
@@ -122,6 +122,43 @@ async def _write_once(
         flight.done.set()
 
 
+class _Slots:
+    """The requests to Wix sent at once, and since when (by `clock`) each request waiting for
+    a slot has waited."""
+
+    def __init__(self, size: int, clock: Callable[[], float]) -> None:
+        self.size = size
+        self._limiter = anyio.CapacityLimiter(size)
+        self._clock = clock
+        self._queued: dict[object, float] = {}
+
+    async def take(self, waiters: Waiters) -> None:
+        """Wait for a free slot while anyone waits for the answer; Abandoned once nobody does
+        (anyone who joins just then asks again)."""
+        ticket = object()
+        self._queued[ticket] = self._clock()
+        try:
+            with waiters.unsent():
+                await self._limiter.acquire()
+        finally:
+            del self._queued[ticket]
+
+    def release(self) -> None:
+        self._limiter.release()
+
+    @property
+    def free(self) -> int:
+        return int(self._limiter.available_tokens)
+
+    def starved(self, *, longer_than: float) -> float | None:
+        """How long the oldest request has waited, when every slot is taken and it has waited
+        `longer_than`; None otherwise."""
+        if self._limiter.available_tokens or not self._queued:
+            return None
+        waited = self._clock() - min(self._queued.values())
+        return waited if waited > longer_than else None
+
+
 class Upstream:
     def __init__(
         self,
@@ -149,9 +186,7 @@ class Upstream:
         self._poll_delays = poll_delays
         self._flights: dict[str, _Outcome[dict[str, Any]]] = {}
         self._watches: dict[str, _Watch] = {}
-        self._running: dict[int, float] = {}
-        self._next_id = 0
-        self._slots = anyio.CapacityLimiter(max_in_flight)
+        self._slots = _Slots(max_in_flight, client.clock)
 
     async def call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one request to Wix in the server's own task; the caller only waits for it."""
@@ -217,6 +252,8 @@ class Upstream:
                     await changed.wait()
         finally:
             watch.subscribers -= 1
+            if not watch.subscribers and watch.asking is not None:
+                watch.asking.cancel()  # the loop leaves its request: nobody else may want it
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -241,15 +278,29 @@ class Upstream:
         return await self.claims.recent(f"stopped:{site or ''}:{job_id}") is not None
 
     def stalled(self) -> bool:
-        """True when a request has run far longer than any request can: the pool is stuck."""
-        now = time.monotonic()
-        return any(now - started > STALLED_AFTER_SECONDS for started in self._running.values())
+        """True when an exchange with Wix has run far longer than any can: the pool is stuck."""
+        return self.client.longest_exchange() > STALLED_AFTER_SECONDS
+
+    def trouble(self) -> str | None:
+        """Why calls cannot be served through Wix right now, for health; None when they can."""
+        if self.stalled():
+            return "requests to Wix are not completing"
+        # Each request ends within the client's deadline: a longer wait for one means requests
+        # are not getting through.
+        if (waited := self._slots.starved(longer_than=self.client.retry.deadline)) is not None:
+            return (
+                f"every one of the {self._slots.size} requests to Wix this server sends at once "
+                f"is taken, and calls have waited {waited:.0f} s for one: Wix is slow or not "
+                "answering, or there are more calls than this server can serve"
+            )
+        return None
 
     def _spawn(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
         """Start `work` in the server's task group, which nothing may escape: `work` hands its
         own outcome to its waiters; this only keeps a bug in it from ending the group."""
 
         async def supervised() -> None:
+            waiting_for(ALWAYS)  # not the spawning request's waiters: a write must finish
             try:
                 await work(*args)
             except Exception as exc:  # noqa: BLE001 - logged as an incident, never raised
@@ -258,37 +309,23 @@ class Upstream:
         self._tasks.start_soon(supervised)
 
     async def _run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
+        waiting_for(outcome.waiters)  # the Sender asks them before each attempt
         try:
-            if not await self._slot_for(outcome):
-                outcome.error = Abandoned()
+            try:
+                await self._slots.take(outcome.waiters)
+            except Abandoned as exc:
+                outcome.error = exc
                 return
-            self._next_id += 1
-            ident = self._next_id
-            self._running[ident] = time.monotonic()
             try:
                 outcome.value = await request()
-            except WixApiError as exc:
+            except (WixApiError, Abandoned) as exc:
                 outcome.error = exc
             except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
                 outcome.error = incident(exc, "asking Wix")
             finally:
-                del self._running[ident]
                 self._slots.release()
         finally:
             outcome.done.set()
-
-    async def _slot_for(self, outcome: _Outcome[Any]) -> bool:
-        """Wait for a free slot while anyone waits for the answer; False once nobody does."""
-        while True:
-            outcome.queued = scope = anyio.CancelScope()
-            with scope:
-                await self._slots.acquire()
-                outcome.queued = None
-                return True
-            outcome.queued = None
-            if not outcome.waiters:
-                return False
-            # Someone joined after the last caller left: the request is wanted again.
 
     async def _fetch_job(
         self, key: str, job_id: str, site: str | None, flight: _Outcome[dict[str, Any]]
@@ -303,9 +340,18 @@ class Upstream:
     async def _poll(self, key: str, job_id: str, site: str | None, watch: _Watch) -> None:
         delays = chain(self._poll_delays, repeat(self._poll_delays[-1]))
         try:
-            while watch.subscribers or watch.version == 0:
+            while watch.subscribers:
                 try:
-                    watch.latest = await self.get_job(job_id, site=site, fresh=True)
+                    latest = None
+                    with anyio.CancelScope() as asking:
+                        watch.asking = asking
+                        try:
+                            latest = await self.get_job(job_id, site=site, fresh=True)
+                        finally:
+                            watch.asking = None
+                    if latest is None:
+                        continue  # everyone left (so it ends), or someone came back
+                    watch.latest = latest
                 except BudgetExhausted as exc:
                     # Waiting is no reason to fail: poll again once the budget has room.
                     await anyio.sleep(max(next(delays), min(exc.retry_in, BUDGET_BACKOFF_MAX)))
