@@ -21,6 +21,7 @@ from mcp import Client
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.serve.app import build_server, connect_upstream
+from wix_data_mover_mcp.serve.connections import REQUEST_TIMEOUT_SECONDS
 from wix_data_mover_mcp.serve.http_app import http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
 from wix_data_mover_mcp.wix.budget import key_fingerprint
@@ -211,22 +212,98 @@ def test_get_on_the_mcp_path_is_refused_at_once_and_health_answers(emulator):
     assert health.status_code == 200 and health.json()["status"] == "ok"
 
 
-def test_connections_beyond_the_cap_are_closed_at_once_and_service_recovers(emulator):
+def begun(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A connection from `source` that has begun a request and not finished its headers."""
+    connection = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    connection.sendall(b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n")
+    return connection
+
+
+def closed_by_server(connection: socket.socket) -> bool:
+    connection.settimeout(5)
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_at_the_cap_a_new_connection_takes_the_place_of_one_that_sent_nothing(emulator):
     server = build_server(settings_for(emulator))
     app = http_app(server, host="127.0.0.1", token=None)
-    with BackgroundServer(app, max_connections=5) as running:
-        idle = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(5)]
+    with BackgroundServer(app, max_connections=5, max_per_peer=5) as running:
+        silent = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(5)]
+        started = time.monotonic()
+        with httpx.Client(base_url=running.url, timeout=5) as http:
+            while True:  # refused while they are new (their first bytes may be on the way)
+                try:
+                    health = http.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() - started < 3
+                    time.sleep(0.05)
+        answered_within = time.monotonic() - started
+        oldest_closed = closed_by_server(silent[0])
+        for connection in silent:
+            connection.close()
+    assert health.status_code == 200
+    assert answered_within < 3 < REQUEST_TIMEOUT_SECONDS  # one gave way: it did not time out
+    assert oldest_closed
+
+
+def test_at_the_cap_with_none_idle_a_new_connection_is_closed_at_once_and_service_recovers(
+    emulator,
+):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app, max_connections=5, max_per_peer=5) as running:
+        busy = [begun(running.port) for _ in range(5)]
         extra = socket.create_connection(("127.0.0.1", running.port))
-        extra.settimeout(5)
-        assert extra.recv(1) == b""  # closed by the server, not left waiting
+        assert closed_by_server(extra)  # closed at once, not left waiting
         extra.close()
-        for connection in idle:
+        for connection in busy:
             connection.close()
         with httpx.Client(base_url=running.url, timeout=5) as http:
             deadline = time.monotonic() + 5
             while (status := http.get("/healthz").status_code) != 200:
                 assert time.monotonic() < deadline, status
     assert status == 200
+
+
+def test_one_client_address_holds_at_most_half_the_connections_and_others_get_in(emulator):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app, max_connections=10) as running:
+        busy = [begun(running.port, source="127.0.0.2") for _ in range(10)]
+        refused = [closed_by_server(c) for c in busy[5:]]
+        with httpx.Client(base_url=running.url, timeout=5) as http:
+            health = http.get("/healthz")
+        for connection in busy:
+            connection.close()
+    assert refused == [True] * 5
+    assert health.status_code == 200
+
+
+def test_a_proxys_pool_of_connections_from_one_address_is_served_whole(emulator):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with BackgroundServer(app, max_connections=64) as running:
+        pool = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+
+        async def rounds() -> list[int]:
+            statuses: list[int] = []
+            async with httpx.AsyncClient(base_url=running.url, timeout=5, limits=pool) as http:
+                for _ in range(3):
+                    async with anyio.create_task_group() as group:
+                        for _ in range(32):
+
+                            async def ask() -> None:
+                                statuses.append((await http.get("/healthz")).status_code)
+
+                            group.start_soon(ask)
+            return statuses
+
+        statuses = anyio.run(rounds)
+    assert statuses == [200] * 96
 
 
 def test_a_connection_that_sends_no_request_is_closed_after_the_request_timeout(emulator):

@@ -1,11 +1,11 @@
 """An ASGI app served by uvicorn on a bound socket, in this thread or a background one.
 
-Connections are bounded: beyond `max_connections` a new one is closed at once (before file
-descriptors run out); each request, headers and body, must arrive whole within
-`request_timeout` seconds of its first byte (the first within that time of connecting), or the
-connection is closed; a request answered before its body arrived (a refusal) does not wait for
-the rest of it; and an idle keep-alive connection is closed after a few seconds. While the
-server drains on SIGTERM, the port stays open and every new request gets 503.
+Connections are bounded (connections.py): a cap in all and per client address, where a new
+connection takes the place of an idle one; each request, headers and body, must arrive whole
+within `request_timeout` seconds of its first byte (the first within that time of connecting),
+or the connection is closed; a request answered before its body arrived (a refusal) does not
+wait for the rest of it; and an idle keep-alive connection is closed after a few seconds. While
+the server drains on SIGTERM, the port stays open and every new request gets 503.
 """
 
 from __future__ import annotations
@@ -14,99 +14,21 @@ import asyncio
 import errno
 import json
 import os
-import resource
 import socket
 import threading
 import time
-from typing import Any, Self
+from typing import Self
 
-import h11
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-REQUEST_TIMEOUT_SECONDS = 10.0
-LINGER_SECONDS = 1.0
+from .connections import REQUEST_TIMEOUT_SECONDS, bounded
+
 KEEP_ALIVE_SECONDS = 5
-
-
-def default_max_connections() -> int:
-    """Half the file descriptors this process may open, at most 1,000: the rest stay free
-    for the connections to Wix, Redis and the logs."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return max(16, min(1000, soft // 2)) if soft > 0 else 1000
 
 
 class PortUnavailable(Exception):
     """The address cannot be bound; the text says which and what to do."""
-
-
-class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a connection cap and a deadline for each whole request.
-
-    uvicorn itself bounds neither: a client that trickles a body (or headers after a first
-    request) holds its connection for as long as it likes."""
-
-    max_connections = 1000
-    request_timeout = REQUEST_TIMEOUT_SECONDS
-    linger = LINGER_SECONDS
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
-        super().connection_made(transport)  # pyright: ignore[reportArgumentType]
-        self._close_at: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        if len(self.connections) > self.max_connections:
-            transport.close()
-            return
-        self._close_by(self.loop.time() + self.request_timeout)
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._follow()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self.conn.their_state is h11.SEND_BODY:
-            # Answered before its body arrived (a refusal, a body too large): the rest is only
-            # read to reuse the connection, which is not worth waiting long for.
-            self._close_by(self.loop.time() + self.linger)
-        else:
-            self._follow()
-
-    def shutdown(self) -> None:
-        """Told to drain: an idle kept-alive connection is closed as uvicorn does, but a new one,
-        or one whose next request has begun, may finish sending it and get its 503: closed
-        unanswered, it would look to a load balancer like a dead server."""
-        if self.cycle is None or (self.cycle.response_complete and self._arriving()):  # pyright: ignore[reportUnnecessaryComparison]
-            return
-        super().shutdown()
-
-    def _arriving(self) -> bool:
-        """Whether part of a request has come in, but not all of it."""
-        state = self.conn.their_state
-        return state is h11.SEND_BODY or (state is h11.IDLE and bool(self.conn.trailing_data[0]))
-
-    def _follow(self) -> None:
-        if not self._arriving():
-            self._close_at = None  # nothing owed: idle (keep-alive's own timeout) or answering
-        elif self._close_at is None:
-            self._close_by(self.loop.time() + self.request_timeout)
-
-    def _close_by(self, when: float) -> None:
-        if self._close_at is not None and self._close_at <= when:
-            return
-        self._close_at = when
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self.loop.call_at(when, self._deadline_passed)
-
-    def _deadline_passed(self) -> None:
-        self._timer = None
-        due, self._close_at = self._close_at, None
-        if due is None or self.transport.is_closing():
-            return
-        if self._arriving() or self.cycle is None:  # pyright: ignore[reportUnnecessaryComparison]
-            self.transport.close()
 
 
 DRAINING = {"status": "shutting down"}
@@ -231,6 +153,7 @@ class BackgroundServer:
         port: int = 0,
         graceful_seconds: int = 1,
         max_connections: int | None = None,
+        max_per_peer: int | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         side: tuple[str, int, ASGIApp] | None = None,
     ) -> None:
@@ -270,15 +193,7 @@ class BackgroundServer:
                 )
             self.side_url = _url(side_host, bound_port)
             app = _ByPort(app, side_app, bound_port)
-        protocol: Any = type(
-            "Protocol",
-            (BoundedH11Protocol,),
-            {
-                "max_connections": max_connections or default_max_connections(),
-                "request_timeout": request_timeout,
-                "linger": min(LINGER_SECONDS, request_timeout),
-            },
-        )
+        protocol = bounded(max_connections, max_per_peer, request_timeout)
         config = uvicorn.Config(
             app,
             log_level="warning",
