@@ -367,7 +367,7 @@ def test_advice_to_submit_again_waits_until_the_job_has_finished():
         ),
         (
             {"externalFile": {"format": "CSV", "url": "https://example.com/a.csv"}},
-            "Check the file at its URL (it is valid CSV with a header row), then submit",
+            "Check that the file at its URL is valid CSV with a header row, then submit",
         ),
     ],
 )
