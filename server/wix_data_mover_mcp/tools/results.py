@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..wix.sites import Site
 
 MAX_RAW_TEXT_CHARS = 50_000
-DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
+DEMO_LABEL = "[Demo data from the built-in emulator, not a real Wix site.]"
 DEMO_LINK_NOTE = "The built-in emulator serves this link only while the demo runs."
 
 
@@ -97,6 +97,6 @@ def tool_result(
 
 
 def demo_summary(summary: str, demo: bool) -> str:
-    if not demo:
-        return summary
-    return DEMO_PREFIX + ("\n" if "\n" in summary else "") + summary
+    """On demo data, the summary under a line of its own that says so (the same for every
+    tool, one line or many)."""
+    return f"{DEMO_LABEL}\n{summary}" if demo else summary
