@@ -169,6 +169,10 @@ def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
     for words in [
         "An assistant connects and sees these tools",
         "get_data_movement_job: Get a Wix data movement job",
+        # A demo server offers the writing tools only when told to; the tour is.
+        "The tour allows writes, as WIX_ALLOW_WRITES=true (or --allow-writes) does",
+        # Its jobs move faster than real ones, and it says so where it waits for them.
+        "wait_for_data_movement_job (the tour runs 100 times faster than real time)",
         "Error WDH0003 means invalid data",
         "470 of 500 items moved (470 created), 30 rejected.",
         "WDE0080, 18 items",

@@ -57,10 +57,17 @@ async def _tour(base_url: str) -> None:
 
     settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID, allow_writes=True)
     server = build_server(settings, demo=False)
+    faster = f"{round(1 / TOUR_PACE)} times faster than real time"
     async with Client(server) as client:
         _heading("An assistant connects and sees these tools")
         for tool in (await client.list_tools()).tools:
             _say(f"{tool.name}: {tool.title}")
+        _say(
+            "The tour allows writes, as WIX_ALLOW_WRITES=true (or --allow-writes) does; without "
+            "it, as 'setup --demo' configures the demo, retry_data_movement_job and "
+            "terminate_data_movement_job are not offered. The tour's emulator runs its jobs "
+            f"{faster}, so the times it gives are the tour's own."
+        )
 
         _heading('"What data jobs ran on my site lately?"  →  list_data_movement_jobs')
         await _show(client, "list_data_movement_jobs", {"limit": 6})
@@ -90,7 +97,10 @@ async def _tour(base_url: str) -> None:
             {"status": ["FAILED", "PARTIALLY_SUCCESSFUL"], "since": "7d"},
         )
 
-        _heading('"Tell me when the catalog upload is done"  →  wait_for_data_movement_job')
+        _heading(
+            '"Tell me when the catalog upload is done"  →  wait_for_data_movement_job '
+            f"(the tour runs {faster})"
+        )
         await _follow(client, demo_jobs.CATALOG_UPLOAD)
 
         _heading(
@@ -102,7 +112,9 @@ async def _tour(base_url: str) -> None:
             "retry_data_movement_job",
             {"job_id": demo_jobs.BLOG_IMPORT_FAILED, "skip_existing": True},
         )
-        _heading('"And tell me when it is done"  →  wait_for_data_movement_job')
+        _heading(
+            f'"And tell me when it is done"  →  wait_for_data_movement_job (the tour runs {faster})'
+        )
         structured: dict[str, Any] = retried.structured_content or {}
         await _follow(client, str(cast(dict[str, Any], structured["job"])["id"]))
 
