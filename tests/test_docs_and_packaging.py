@@ -75,6 +75,22 @@ def test_the_readmes_sample_summaries_are_the_codes_own_words():
     assert [" ".join(sample.split()) for sample in demo_samples()] == blocks
 
 
+def test_the_readme_says_exactly_what_the_demo_adds_around_a_summary():
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, EmulatorState
+    from wix_data_mover_mcp.emulator import seed as demo
+    from wix_data_mover_mcp.tools.results import job_result
+    from wix_data_mover_mcp.wix.sites import Site
+
+    tools = " ".join((ROOT / "README.md").read_text().split("## Tools", 1)[1].split())
+    [label] = re.findall(r"The demo adds two things: its label, `([^`]*)`", tools)
+    [site_and_job] = re.findall(r"the site before a job's summary: `([^`]*) …`", tools)
+    state = EmulatorState(api_keys={DEMO_API_KEY})
+    demo.seed(state, now=1_800_000_000.0, base_url="http://127.0.0.1:8100")
+    raw = state.jobs[demo.MEMBERS_PARTIAL].render(1_800_000_000.0)
+    said = job_result(raw, demo=True, site=Site(DEMO_SITE_ID, "Riverside Bakery")).summary
+    assert said.startswith(f"{label}\n{site_and_job} ")
+
+
 @pytest.mark.anyio
 async def test_the_readmes_sample_errors_are_what_a_client_gets():
     import httpx
