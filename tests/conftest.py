@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -50,10 +51,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def _no_wix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests must not pick up a developer's real credentials."""
+def _no_wix_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests must not pick up a developer's real credentials, nor touch the demo kept in their
+    cache: each test's --demo commands share a demo of the test's own."""
     for name in ("API_KEY", "SITE_ID", "ACCOUNT_ID", "API_BASE_URL", "API_TIMEOUT"):
         monkeypatch.delenv(f"WIX_{name}", raising=False)
+    monkeypatch.setenv("WIX_DEMO_STATE", str(tmp_path / "demo-state" / "demo.json"))
 
 
 def texts(result: CallToolResult) -> list[str]:

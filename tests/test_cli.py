@@ -343,10 +343,3 @@ def test_a_site_named_on_the_command_line_is_kept_in_the_suggested_commands(caps
         f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site 'Riverside Bakery' --demo."
         in " ".join(out.split())
     )
-
-
-def test_a_demo_retry_says_its_job_will_be_gone_in_the_next_command(capsys):
-    code, out, err = run(capsys, "retry", "--demo", demo.MEMBERS_PARTIAL, "--yes")
-    assert code == 0 and "Submitted a retry of job" in out
-    assert "the new job is gone in the next command" in err
-    assert "'wix-data-mover-mcp emulator'" in err

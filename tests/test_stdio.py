@@ -17,7 +17,8 @@ SCRIPT = Path(sys.executable).with_name("wix-data-mover-mcp")
 
 
 def server_params(**env: str) -> StdioServerParameters:
-    base = {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+    names = ("PATH", "HOME", "SYSTEMROOT", "WIX_DEMO_STATE")  # the test's own demo, not $HOME's
+    base = {name: os.environ[name] for name in names if name in os.environ}
     return StdioServerParameters(command=str(SCRIPT), args=[], env=base | env)
 
 

@@ -1,11 +1,14 @@
 """The demo: the emulator and the MCP server in one process, and a tour of what an assistant
-would do with them. Also the settings that point any command at the emulator."""
+would do with them. Also the settings that point any command at the emulator, and where the
+demo keeps its state between commands."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import anyio
@@ -25,18 +28,29 @@ def demo_settings(base_url: str, **overrides: Any) -> Settings:
     return Settings.model_validate(values | overrides)
 
 
+def demo_state_path(env: Mapping[str, str] = os.environ) -> Path:
+    """Where `--demo` keeps the demo between commands: WIX_DEMO_STATE, or demo.json in this
+    program's folder of the user's cache ($XDG_CACHE_HOME, or ~/.cache)."""
+    if given := env.get("WIX_DEMO_STATE", "").strip():
+        return Path(given).expanduser()
+    cache = env.get("XDG_CACHE_HOME", "").strip()
+    folder = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    return folder / "wix-data-mover-mcp" / "demo.json"
+
+
 @contextmanager
 def demo_or_real_settings(
     *, demo: bool, real: Callable[[], Settings | SettingsError]
 ) -> Generator[Settings | SettingsError]:
-    """The real settings, or (with demo) settings for an emulator that runs until the end."""
+    """The real settings, or (with demo) settings for an emulator that runs until the end, on
+    the demo its file keeps, so that one command goes on where the last one left it."""
     if not demo:
         yield real()
         return
     from ..emulator import Emulator  # only in demo mode: keeps the serving path light
     from ..emulator.seed import DEMO_ACCOUNT_ID
 
-    with Emulator() as emulator:
+    with Emulator(saved=demo_state_path()) as emulator:
         # The demo is an agency's account: every site, the bakery by default.
         yield demo_settings(emulator.url, account_id=DEMO_ACCOUNT_ID)
 

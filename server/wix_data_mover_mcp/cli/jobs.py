@@ -18,13 +18,6 @@ from ..words.lists import job_line
 from .calls import CommandError, UsageError, call, read_pages, say, site, structured
 from .output import next_page, print_json, print_result, print_table, print_text, terminal_width
 from .parser import JOBS_PER_PAGE
-from .wording import PROG
-
-DEMO_STATE_NOTE = (
-    "With --demo, each command starts its own emulator and it stops when the command ends: "
-    "the new job is gone in the next command. To keep jobs between commands, run "
-    f"'{PROG} emulator' and point the commands at it with the settings it prints."
-)
 
 
 async def list_sites(client: Client, args: argparse.Namespace) -> int:
@@ -122,8 +115,6 @@ async def retry(client: Client, args: argparse.Namespace) -> int:
         arguments["dry_run"] = True  # nothing is submitted, so nothing to confirm
     result = await call(client, "retry_data_movement_job", arguments, args)
     print_result(result, as_json=args.json, args=args)
-    if args.demo:
-        print(DEMO_STATE_NOTE, file=sys.stderr)
     return 0
 
 
