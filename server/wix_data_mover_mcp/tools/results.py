@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_LABEL = "[Demo data from the built-in emulator, not a real Wix site.]"
-DEMO_LINK_NOTE = "The built-in emulator serves this link only while the demo runs."
+# The demo is kept between commands, but each runs an emulator of its own on a port of its own.
+DEMO_LINK_NOTE = "The built-in emulator serves this link only while the program that gave it runs."
 
 
 class JobResult(OutputModel):
