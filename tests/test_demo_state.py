@@ -157,3 +157,15 @@ def test_the_demo_is_kept_in_the_users_cache_unless_told_where():
     assert demo_state_path({"XDG_CACHE_HOME": "relative"}).is_relative_to(home)
     given = {"WIX_DEMO_STATE": "/tmp/d.json", "XDG_CACHE_HOME": "/x"}
     assert demo_state_path(given) == Path("/tmp/d.json")
+
+
+def test_without_a_writable_file_the_demo_still_runs_and_says_it_starts_afresh(
+    capsys, monkeypatch, tmp_path, caplog
+):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("WIX_DEMO_STATE", str(tmp_path / "a-file" / "demo.json"))
+    code, out, _ = run(capsys, "retry", "--demo", demo.BLOG_IMPORT_FAILED, "--yes")
+    assert code == 0 and "Submitted a retry of job" in out
+    warnings = [r.getMessage() for r in caplog.records if r.name.endswith("emulator.saved")]
+    assert len(warnings) == 1  # once, not at every change
+    assert warnings[0].endswith(": each command starts it afresh.")
