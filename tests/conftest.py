@@ -50,6 +50,16 @@ def settings() -> Settings:
     return Settings.model_validate({"api_key": API_KEY, "site_id": SITE_ID})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _a_demo_of_the_sessions_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fixtures wider than one test (a module's demo jobs) keep their --demo state in a file of
+    the session's own, never in the user's cache; each test then gets one of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("demo-state")
+        patch.setenv("WIX_DEMO_STATE", str(folder / "demo.json"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_wix_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests must not pick up a developer's real credentials, nor touch the demo kept in their

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +35,13 @@ def demo_state_path(env: Mapping[str, str] = os.environ) -> Path:
     if given := env.get("WIX_DEMO_STATE", "").strip():
         return Path(given).expanduser()
     cache = env.get("XDG_CACHE_HOME", "").strip()
-    folder = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    if cache and Path(cache).is_absolute():
+        folder = Path(cache)
+    else:
+        try:
+            folder = Path.home() / ".cache"
+        except RuntimeError:  # no home to be found (no HOME, no user entry)
+            folder = Path(tempfile.gettempdir())
     return folder / "wix-data-mover-mcp" / "demo.json"
 
 
