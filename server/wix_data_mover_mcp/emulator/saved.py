@@ -45,12 +45,12 @@ class SavedDemo:
         """When the demo began: as the file says, or `now` for a fresh demo (written at once, so
         the next command moves along the same timeline)."""
         record = self._read()
-        if record is None or not now - MAX_AGE_SECONDS < record.started_at <= now + 60:
-            record = DemoRecord(started_at=now)
+        if record is not None and now - MAX_AGE_SECONDS < record.started_at <= now + 60:
             self.record = record
+        else:
+            self.record = DemoRecord(started_at=now)
             self._write()
-        self.record = record
-        return record.started_at
+        return self.record.started_at
 
     def attach(self, state: EmulatorState, base_url: str) -> None:
         """Put the kept jobs in the (seeded) emulator, and keep what changes from now on."""
