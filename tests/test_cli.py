@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -161,11 +162,16 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
 
 
-def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
+def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)  # the same tour, faster
+    kept = tmp_path / "kept-demo.json"  # the demo --demo commands keep: the tour leaves it be
+    kept.write_text(json.dumps({"started_at": time.time() - 60, "jobs": []}))
+    monkeypatch.setenv("WIX_DEMO_STATE", str(kept))
+    before = kept.read_bytes()
     code, out, _ = run(capsys, "demo")
     out = " ".join(out.split())  # lines are wrapped for the terminal
     assert code == 0
+    assert kept.read_bytes() == before
     for words in [
         "An assistant connects and sees these tools",
         "get_data_movement_job: Get a Wix data movement job",

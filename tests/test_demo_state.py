@@ -139,15 +139,6 @@ def test_changes_at_once_from_many_emulators_never_leave_a_broken_file(tmp_path)
     assert list(tmp_path.glob(".demo-*")) == []  # no temporary file left behind
 
 
-def test_the_tour_runs_a_demo_of_its_own_and_leaves_the_kept_one_alone(capsys, monkeypatch):
-    monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)
-    began(60)
-    before = state_file().read_bytes()
-    assert main(["demo"]) == 0
-    assert "That was the built-in emulator." in capsys.readouterr().out
-    assert state_file().read_bytes() == before
-
-
 def test_the_demo_is_kept_in_the_users_cache_unless_told_where():
     home = Path.home()
     assert demo_state_path({}) == home / ".cache" / "wix-data-mover-mcp" / "demo.json"
