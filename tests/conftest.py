@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -49,11 +50,23 @@ def settings() -> Settings:
     return Settings.model_validate({"api_key": API_KEY, "site_id": SITE_ID})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _a_demo_of_the_sessions_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fixtures wider than one test (a module's demo jobs) keep their --demo state in a file of
+    the session's own, never in the user's cache; each test then gets one of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("demo-state")
+        patch.setenv("WIX_DEMO_STATE", str(folder / "demo.json"))
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _no_wix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests must not pick up a developer's real credentials."""
+def _no_wix_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests must not pick up a developer's real credentials, nor touch the demo kept in their
+    cache: each test's --demo commands share a demo of the test's own."""
     for name in ("API_KEY", "SITE_ID", "ACCOUNT_ID", "API_BASE_URL", "API_TIMEOUT"):
         monkeypatch.delenv(f"WIX_{name}", raising=False)
+    monkeypatch.setenv("WIX_DEMO_STATE", str(tmp_path / "demo-state" / "demo.json"))
 
 
 def texts(result: CallToolResult) -> list[str]:

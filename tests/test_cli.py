@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shlex
+import time
 
 import pytest
 
@@ -185,14 +186,23 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
 
 
-def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
+def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)  # the same tour, faster
+    kept = tmp_path / "kept-demo.json"  # the demo --demo commands keep: the tour leaves it be
+    kept.write_text(json.dumps({"started_at": time.time() - 60, "jobs": []}))
+    monkeypatch.setenv("WIX_DEMO_STATE", str(kept))
+    before = kept.read_bytes()
     code, out, _ = run(capsys, "demo")
     out = " ".join(out.split())  # lines are wrapped for the terminal
     assert code == 0
+    assert kept.read_bytes() == before
     for words in [
         "An assistant connects and sees these tools",
         "get_data_movement_job: Get a Wix data movement job",
+        # A demo server offers the writing tools only when told to; the tour is.
+        "The tour allows writes, as WIX_ALLOW_WRITES=true (or --allow-writes) does",
+        # Its jobs move faster than real ones, and it says so where it waits for them.
+        "wait_for_data_movement_job (the tour runs 100 times faster than real time)",
         "Error WDH0003 means invalid data",
         "470 of 500 items moved (470 created), 30 rejected.",
         "WDE0080, 18 items",
@@ -413,10 +423,3 @@ def test_retry_on_a_terminal_refuses_a_running_job_without_asking(
     code, out, err = run(capsys, "retry", demo.MENU_TRANSLATION)
     assert (code, out, typed.reads) == (1, "", 0)
     assert "is still running (IN_PROGRESS): wait for it to finish" in err
-
-
-def test_a_demo_retry_says_its_job_will_be_gone_in_the_next_command(capsys):
-    code, out, err = run(capsys, "retry", "--demo", demo.MEMBERS_PARTIAL, "--yes")
-    assert code == 0 and "Submitted a retry of job" in out
-    assert "the new job is gone in the next command" in err
-    assert "'wix-data-mover-mcp emulator'" in err

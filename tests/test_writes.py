@@ -530,3 +530,29 @@ def test_a_retry_says_what_the_write_policy_does_and_names_the_other_site():
         f'({demo.STAGING_SITE_ID}) → collection "Recipes", 340 items in the last run. '
         'TRUNCATE_BEFORE: collection "Recipes" is emptied before the items are moved.'
     )
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-07-28 (InputRequiredResult); 2025-11-25
+@pytest.mark.parametrize("tool", ["retry_data_movement_job", "terminate_data_movement_job"])
+async def test_an_accept_without_an_answer_does_nothing_and_says_so_in_one_sentence(
+    emulator, mode, tool
+):
+    async def accept_with_nothing(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={})
+
+    job = demo.MEMBERS_PARTIAL if tool == "retry_data_movement_job" else running_job(emulator)
+    before = dict(emulator.state.requests)
+    async with Client(
+        server(emulator, api_key=own_key(emulator)),
+        mode=mode,
+        elicitation_callback=accept_with_nothing,
+    ) as client:
+        result = await client.call_tool(tool, {"job_id": job})
+    assert result.is_error is True
+    assert texts(result) == [
+        f"Error executing tool {tool}: Nothing was done: the answer to the confirmation did not "
+        f"say yes or no (confirm: true or false); call {tool} again to ask the user again."
+    ]
+    for write in ("submit_job", "terminate_job"):
+        assert emulator.state.requests[write] == before.get(write, 0)
+    assert emulator.state.jobs[job].terminated_at is None

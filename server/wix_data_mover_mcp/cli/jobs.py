@@ -29,15 +29,9 @@ from .calls import (
 )
 from .output import next_page, print_json, print_result, print_table, print_text, terminal_width
 from .parser import JOBS_PER_PAGE
-from .wording import PROG, for_people
+from .wording import for_people
 
 RETRY_TOOL = "retry_data_movement_job"
-
-DEMO_STATE_NOTE = (
-    "With --demo, each command starts its own emulator and it stops when the command ends: "
-    "the new job is gone in the next command. To keep jobs between commands, run "
-    f"'{PROG} emulator' and point the commands at it with the settings it prints."
-)
 
 
 async def list_sites(client: Client, args: argparse.Namespace) -> int:
@@ -147,8 +141,6 @@ async def retry(client: Client, args: argparse.Namespace) -> int:
         arguments["dry_run"] = True
     result = await call(client, RETRY_TOOL, arguments, args)
     print_result(result, as_json=args.json, args=args)
-    if args.demo and not args.dry_run:
-        print_text(DEMO_STATE_NOTE, file=sys.stderr)
     return 0
 
 

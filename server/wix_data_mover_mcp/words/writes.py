@@ -52,6 +52,15 @@ def terminate_consequence(
     )
 
 
+def unreadable_answer(tool: str) -> str:
+    """What a writing tool says when the client's answer to its question cannot be read (an
+    accept without a yes or a no): nothing was done, and how to be asked again."""
+    return (
+        "Nothing was done: the answer to the confirmation did not say yes or no (confirm: true "
+        f"or false); call {tool} again to ask the user again."
+    )
+
+
 def _job(job: DataMovementJob) -> str:
     ident = clean(job.id, 60) if job.id else "(no id)"
     return f"job {quote(job.name, 80)} ({ident})" if job.name else f"job {ident}"
