@@ -144,6 +144,11 @@ class AppState:
             await ran.wait()
         return ran.is_set()
 
+    async def finish_writes(self) -> None:
+        """For a shutdown: let the writes in flight end first (Upstream.finish_writes)."""
+        if self._upstream is not None:
+            await self._upstream.finish_writes()
+
     async def aclose(self) -> None:
         if self._upstream is not None:
             await self._upstream.aclose()

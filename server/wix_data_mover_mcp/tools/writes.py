@@ -22,10 +22,11 @@ from mcp.types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from ..wix.claims import OutcomeUnknown, is_unknown
 from ..wix.models import parse_job
 from ..wix.retry import SAME_FILE, CannotRetry, retry_request
 from ..words.job import is_finished
-from ..words.writes import retry_consequence, terminate_consequence
+from ..words.writes import retry_consequence, retry_may_be_submitted, terminate_consequence
 from .arguments import JobId, SiteArg, checked_job_id
 from .outcome import Noted, note
 from .results import JobResult, demo_summary, job_result, tool_result, wix_errors
@@ -149,7 +150,13 @@ async def retry_data_movement_job(
         return {"id": str(new.get("id")), "caveats": plan.caveats}, new
 
     with wix_errors():
-        written = await wix.once(key, submit)
+        try:
+            written = await wix.once(key, submit)
+        except OutcomeUnknown:
+            name = plan.body.get("name")
+            raise ToolError(
+                retry_may_be_submitted(job_id, name, minutes=wix.claims.seconds / 60)
+            ) from None
         new_id = str(written.record["id"])
         raw = written.answer or await wix.call(
             lambda: wix.client.get_job(new_id, site=plan.site_id)
@@ -186,7 +193,10 @@ def _retry_not_made(
         note(Noted("dry_run"))
         head = "Dry run: nothing was submitted."
         tail = "Call retry_data_movement_job again without dry_run to submit it."
-        if earlier is not None:
+        if earlier is not None and is_unknown(earlier):
+            minutes = state.wix().claims.seconds / 60
+            tail = retry_may_be_submitted(job_id, plan.body.get("name"), minutes=minutes)
+        elif earlier is not None:
             tail = (
                 f"A retry of this job was already submitted a moment ago as job "
                 f"{earlier['id']}: a real call now would return that one."
@@ -204,7 +214,7 @@ def _retry_not_made(
         | {
             "summary": summary,
             "retried_job_id": job_id,
-            "repeated": earlier is not None,
+            "repeated": earlier is not None and not is_unknown(earlier),
             "submitted": False,
             "plan": plan.body if dry_run else None,
         }
