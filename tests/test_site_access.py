@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +23,14 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
 from wix_data_mover_mcp.cli.main import main
-from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, DENTAL_SITE_ID, SKI_SITE_ID
+from wix_data_mover_mcp.emulator.seed import (
+    DEMO_ACCOUNT_ID,
+    DENTAL_SITE_ID,
+    SKI_SITE_ID,
+    STAGING_SITE_ID,
+)
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.auth import OAuthSettings, audit_log, configure_audit
 from wix_data_mover_mcp.serve.http_app import http_app
@@ -179,6 +185,93 @@ async def test_writing_on_a_site_needs_a_grant_that_allows_writes(served, issuer
         'needs a grant with "write": true in WIX_MCP_SITE_ACCESS.'
     )
     assert not allowed.is_error and (allowed.structured_content or {})["plan"]
+
+
+def copy_job(emulator: Emulator, other: str, *, running: bool = False, into: bool = False) -> str:
+    """A job of Riverside Bakery that copies from `other` (or, `into`, copies into it)."""
+    ident = str(uuid.uuid4())
+    collection = {"wixDataCollection": {"collectionId": "Recipes"}}
+    fields = {"id": ident, "name": "Copy recipes", "source": collection, "destination": collection}
+    fields["destinationSiteId" if into else "sourceSiteId"] = other
+    now = emulator.state.now()
+    emulator.state.add_job(
+        JobTimeline(DEMO_SITE_ID, fields, submitted_at=now - (0 if running else 600), running=60)
+    )
+    return ident
+
+
+NOWHERE = "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"  # no site of the account
+
+
+async def test_a_retry_that_copies_from_a_site_outside_the_grants_is_refused(
+    served, issuer, emulator
+):
+    # Carol may change Riverside Bakery but not read its staging site: a retry of a copy from
+    # staging would pull staging's data into her site. A site that does not exist reads alike.
+    carol = token(issuer, served, "carol@agency.example", groups=["bakeries", "bakery-writers"])
+    alice = token(issuer, served, "alice@agency.example")
+    staging, nowhere = copy_job(emulator, STAGING_SITE_ID), copy_job(emulator, NOWHERE)
+    here = {"site": "Riverside Bakery"}
+    before = emulator.state.requests["submit_job"]
+    async with signed_in(served, carol) as client:
+        real = await client.call_tool("retry_data_movement_job", {"job_id": staging} | here)
+        dry = await client.call_tool(
+            "retry_data_movement_job", {"job_id": staging, "dry_run": True} | here
+        )
+        missing = await client.call_tool("retry_data_movement_job", {"job_id": nowhere} | here)
+    async with signed_in(served, alice) as client:
+        allowed = await client.call_tool(
+            "retry_data_movement_job", {"job_id": staging, "dry_run": True} | here
+        )
+    assert emulator.state.requests["submit_job"] == before
+    said = (
+        "Error executing tool retry_data_movement_job: Job {job} copies from site {site}, which "
+        "is not among the sites you may use: retrying it would copy that site's data, so it "
+        "needs a grant for that site in WIX_MCP_SITE_ACCESS."
+    )
+    assert texts(real) == texts(dry) == [said.format(job=staging, site=STAGING_SITE_ID)]
+    assert texts(missing) == [said.format(job=nowhere, site=NOWHERE)]
+    assert not allowed.is_error
+
+
+async def test_a_write_into_a_site_outside_the_write_grants_is_refused(served, issuer, emulator):
+    # Carol sees Nordic Ski School but may not change it: neither a retry nor a stop of a copy
+    # into it is hers to make.
+    carol = token(issuer, served, "carol@agency.example", groups=["bakeries", "bakery-writers"])
+    finished = copy_job(emulator, SKI_SITE_ID, into=True)
+    running = copy_job(emulator, SKI_SITE_ID, into=True, running=True)
+    here = {"site": "Riverside Bakery", "dry_run": True}
+    async with signed_in(served, carol) as client:
+        retry = await client.call_tool("retry_data_movement_job", {"job_id": finished} | here)
+        stop = await client.call_tool("terminate_data_movement_job", {"job_id": running} | here)
+    assert texts(retry) == [
+        f"Error executing tool retry_data_movement_job: Job {finished} copies into site "
+        f"{SKI_SITE_ID}, which is not among the sites you may change: retrying it changes what "
+        'that site gets, so it needs a grant with "write": true for that site in '
+        "WIX_MCP_SITE_ACCESS."
+    ]
+    assert texts(stop)[0].endswith(
+        f"Job {running} copies into site {SKI_SITE_ID}, which is not among the sites you may "
+        'change: stopping it changes what that site gets, so it needs a grant with "write": '
+        "true for that site in WIX_MCP_SITE_ACCESS."
+    )
+
+
+async def test_a_summary_names_another_site_only_to_those_who_may_see_it(served, issuer):
+    bob = token(issuer, served, "bob@agency.example", groups=["bakeries"])
+    alice = token(issuer, served, "alice@agency.example")
+    job = {"job_id": demo.RECIPES_COPY, "site": "Riverside Bakery"}
+    async with signed_in(served, bob) as client:
+        await client.call_tool("list_wix_sites", {})  # the site list is known, names and all
+        hidden = await client.call_tool("get_data_movement_job", job)
+    async with signed_in(served, alice) as client:
+        shown = await client.call_tool("get_data_movement_job", job)
+    assert f'collection "Recipes" of site {STAGING_SITE_ID} →' in texts(hidden)[0]
+    assert "Riverside Bakery (staging)" not in texts(hidden)[0]
+    assert (
+        f'collection "Recipes" of site "Riverside Bakery (staging)" ({STAGING_SITE_ID}) →'
+        in texts(shown)[0]
+    )
 
 
 async def test_the_job_resource_follows_the_grants(served, issuer):

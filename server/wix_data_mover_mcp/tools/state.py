@@ -12,6 +12,7 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 
+from ..config import is_guid
 from ..errors import WixApiError
 from .outcome import Refused
 
@@ -89,6 +90,25 @@ class AppState:
             )
         return where
 
+    async def may_use(self, site_id: str, *, write: bool = False) -> bool:
+        """Whether the caller may read (with `write`: change) the site with this id, which a
+        job names beside its own; always, without a site access policy."""
+        access = self.caller_access()
+        if access is None:
+            return True
+        if not is_guid(site_id):
+            return False
+        from ..wix.sites import NotAmong, Site
+
+        allowed = access.writes if write else access.sees
+        if not self.account:  # no list of sites to name it: only its id can match
+            return allowed(Site(site_id.lower()))
+        try:
+            await self.directory().resolve(site_id, among=allowed)
+        except NotAmong:
+            return False
+        return True
+
     def caller_access(self) -> Access | None:
         """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy."""
         if self.access is None:
@@ -102,7 +122,17 @@ class AppState:
         return sites if access is None else [site for site in sites if access.sees(site)]
 
     def site_names(self) -> dict[str, str]:
-        return self._directory.names() if self._directory is not None else {}
+        """Display names of the sites known so far that the caller may use, by id: summaries
+        name another site (a copy's source) only when the caller may see it."""
+        if self._directory is None:
+            return {}
+        names = self._directory.names()
+        access = self.caller_access()
+        if access is None:
+            return names
+        from ..wix.sites import Site
+
+        return {ident: name for ident, name in names.items() if access.sees(Site(ident, name))}
 
     async def schedule(self, schedule_id: str, site: str | None) -> dict[str, Any] | None:
         """The sync schedule that started a job, from a list kept a minute; None when it

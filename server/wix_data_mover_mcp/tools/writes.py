@@ -26,9 +26,14 @@ from ..wix.claims import OutcomeUnknown, is_unknown
 from ..wix.models import parse_job
 from ..wix.retry import SAME_FILE, CannotRetry, retry_request
 from ..words.job import is_finished
-from ..words.writes import retry_consequence, retry_may_be_submitted, terminate_consequence
+from ..words.writes import (
+    other_site_refused,
+    retry_consequence,
+    retry_may_be_submitted,
+    terminate_consequence,
+)
 from .arguments import JobId, SiteArg, checked_job_id
-from .outcome import Noted, note
+from .outcome import Noted, Refused, note
 from .results import JobResult, demo_summary, job_result, tool_result, wix_errors
 from .state import AppState
 
@@ -106,6 +111,7 @@ async def plan_retry(
         body, caveats = retry_request(old, skip_existing=skip_existing)
     except CannotRetry as exc:
         raise ToolError(str(exc)) from None
+    await check_other_site(state, job_id, body)
     words = retry_consequence(
         parse_job(old)[0],
         parse_job(old | body)[0],
@@ -113,6 +119,27 @@ async def plan_retry(
         names=state.site_names(),
     )
     return RetryPlan(where, old, body, caveats, words)
+
+
+async def check_other_site(
+    state: AppState, job_id: str, job: dict[str, Any], *, stop: bool = False
+) -> None:
+    """A job may name one other site: the site it copies from (`sourceSiteId`), which a retry
+    reads, or the one it copies into (`destinationSiteId`), which a retry or a stop changes.
+    The job's own site is checked by state.site; that other site needs a grant here too (to
+    read it, or to change it). Stopping reads nothing more from a source, so needs no grant
+    for it."""
+    source, destination = job.get("sourceSiteId"), job.get("destinationSiteId")
+    with wix_errors():
+        if isinstance(source, str) and source and not stop and not await state.may_use(source):
+            raise Refused(other_site_refused(job_id, source, source=True), reason="site")
+        if (
+            isinstance(destination, str)
+            and destination
+            and not await state.may_use(destination, write=True)
+        ):
+            sentence = other_site_refused(job_id, destination, source=False, stop=stop)
+            raise Refused(sentence, reason="write")
 
 
 async def ask_before_retry(
@@ -242,6 +269,7 @@ async def plan_terminate(state: AppState, job_id: str, site: str | None) -> Stop
         raise ToolError(
             f"Job {job_id} has already finished ({current.status}); there is nothing to terminate."
         )
+    await check_other_site(state, job_id, raw, stop=True)
     words = terminate_consequence(current, site=where and where.label(), names=state.site_names())
     return StopPlan(where, raw, words)
 
