@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -443,6 +444,77 @@ def test_a_site_name_that_matches_nothing_is_refused_at_start(
     assert err == (
         "wix-data-mover-mcp serve: WIX_MCP_SITE_ACCESS names a site the account does not have: "
         '"Riverside Bakey"; use the names list_wix_sites shows, or the sites\' ids.\n'
+    )
+
+
+TWIN_SITE_ID = "9c1e7a3b-2d4f-4e6a-8b5c-0d1e2f3a4b5c"
+
+
+@contextlib.contextmanager
+def account_with_twins() -> Iterator[Emulator]:
+    """The demo account, plus a site whose display name is Riverside Bakery's in other case
+    (Wix names every new site "My Site": names repeat)."""
+    with Emulator() as running:
+        running.state.sites.append({"id": TWIN_SITE_ID, "displayName": "riverside bakery"})
+        yield running
+
+
+TWINS_REFUSED = (
+    'WIX_MCP_SITE_ACCESS grants the site "Riverside Bakery" by name, but 2 sites of the '
+    f"account have that name ({DEMO_SITE_ID}, {TWIN_SITE_ID}): grant the one you mean by its id."
+)
+
+
+def test_a_site_name_that_two_sites_share_is_refused_at_start(
+    issuer, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "access.json"
+    path.write_text(json.dumps(GRANTS))
+    with account_with_twins() as twins:
+        for name, value in {
+            "WIX_API_KEY": DEMO_API_KEY,
+            "WIX_ACCOUNT_ID": DEMO_ACCOUNT_ID,
+            "WIX_API_BASE_URL": twins.url,
+            "WIX_MCP_SITE_ACCESS": str(path),
+            "WIX_MCP_OAUTH_ISSUER": issuer.issuer,
+            "WIX_MCP_PUBLIC_URL": "https://mcp.example.com/mcp",
+        }.items():
+            monkeypatch.setenv(name, value)
+        # A port already taken: a server that got past the grants would stop there, not serve.
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = str(taken.getsockname()[1])
+            assert main(["serve", "--transport", "http", "--port", port]) == 2
+    assert capsys.readouterr().err == f"wix-data-mover-mcp serve: {TWINS_REFUSED}\n"
+
+
+async def test_a_site_name_that_two_sites_share_is_refused_on_reload(tmp_path, caplog):
+    path = tmp_path / "access.json"
+    path.write_text(json.dumps(GRANTS))
+    kept = SitePolicy.parse('{"grants": []}', source="(test)")
+    access = SiteAccess(str(path), kept)
+
+    async def sites() -> list[Site]:
+        return [Site(DEMO_SITE_ID, "Riverside Bakery"), Site(TWIN_SITE_ID, "riverside bakery")]
+
+    assert not await access.reload(sites)
+    assert access.policy is kept
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [f"{TWINS_REFUSED} The grants in force are kept."]
+
+
+async def test_a_grant_by_name_opens_neither_site_once_two_sites_share_the_name(issuer):
+    # Checked at start, the name was one site's; a site renamed since shares it.
+    with Emulator() as account, serving(account, issuer) as served:
+        account.state.sites.append({"id": TWIN_SITE_ID, "displayName": "riverside bakery"})
+        bob = token(issuer, served, "bob@agency.example", groups=["bakeries"])
+        async with signed_in(served, bob) as client:  # the first call reads the list of sites
+            twin = await client.call_tool(
+                "get_data_movement_job", {"job_id": demo.PRODUCTS_IMPORT, "site": TWIN_SITE_ID}
+            )
+            listed = await client.call_tool("list_wix_sites", {})
+    assert site_ids(listed) == {SKI_SITE_ID}
+    assert twin.is_error and texts(twin)[0].startswith(
+        f'Error executing tool get_data_movement_job: No site you may use is "{TWIN_SITE_ID}"'
     )
 
 

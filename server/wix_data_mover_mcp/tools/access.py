@@ -9,7 +9,9 @@ matched against the claims of the caller's access token.
 A grant matches when the claim equals the value or, for a list claim, contains it. A caller's
 sites are the union of the grants that match (ids, display names in any case, or "*" for all);
 writing on a site also needs a matching grant with "write": true. No matching grant: no sites.
-Grants are indexed by claim and value, so a call costs a few lookups, however many grants.
+A display name must name one site: one that several sites share is refused when the file is
+read, and matches none of them if sites come to share it later. Grants are indexed by claim and
+value, so a call costs a few lookups, however many grants.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import json
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -84,6 +87,12 @@ class Access:
             or site.id in self.write_ids
             or (site.name is not None and site.name.casefold() in self.write_names)
         )
+
+    def without_names(self, shared: frozenset[str]) -> Access:
+        """This access less the display names (case-folded) that several sites share."""
+        if not (self.names & shared or self.write_names & shared):
+            return self
+        return replace(self, names=self.names - shared, write_names=self.write_names - shared)
 
 
 NO_ACCESS = Access()
@@ -188,8 +197,9 @@ class SitePolicy:
 
 
 def unknown_names(policy: SitePolicy, sites: Sequence[Site] | None) -> str | None:
-    """Why the grants name a site that cannot be found, or None. `sites` is the account's
-    sites, or None for a server pinned to one site (which knows it only by its id)."""
+    """Why the grants name a site that cannot be found, or a name that several sites share,
+    or None. `sites` is the account's sites, or None for a server pinned to one site (which
+    knows it only by its id)."""
     named = sorted(policy.named_sites())
     if not named:
         return None
@@ -198,14 +208,22 @@ def unknown_names(policy: SitePolicy, sites: Sequence[Site] | None) -> str | Non
             f"WIX_MCP_SITE_ACCESS names the site {quote(named[0], 80)}, but a server pinned to one "
             'site (WIX_SITE_ID) knows it only by its id: grant it by id, or with "*".'
         )
-    known = {site.name.casefold() for site in sites if site.name}
+    known = Counter(site.name.casefold() for site in sites if site.name)
     missing = [name for name in named if name.casefold() not in known]
-    if not missing:
+    if missing:
+        shown = ", ".join(quote(name, 80) for name in missing[:5])
+        return (
+            f"WIX_MCP_SITE_ACCESS names {'a site' if len(missing) == 1 else 'sites'} the account "
+            f"does not have: {shown}; use the names list_wix_sites shows, or the sites' ids."
+        )
+    shared = [name for name in named if known[name.casefold()] > 1]
+    if not shared:
         return None
-    shown = ", ".join(quote(name, 80) for name in missing[:5])
+    ids = ", ".join(s.id for s in sites if (s.name or "").casefold() == shared[0].casefold())
     return (
-        f"WIX_MCP_SITE_ACCESS names {'a site' if len(missing) == 1 else 'sites'} the account "
-        f"does not have: {shown}; use the names list_wix_sites shows, or the sites' ids."
+        f"WIX_MCP_SITE_ACCESS grants the site {quote(shared[0], 80)} by name, but "
+        f"{known[shared[0].casefold()]} sites of the account have that name ({ids}): grant the "
+        "one you mean by its id."
     )
 
 

@@ -64,7 +64,7 @@ class AppState:
     async def site(self, given: str | None, *, write: bool = False) -> Site | None:
         """The site a call is for: None when pinned to WIX_SITE_ID. With a site access policy,
         only a site the caller may use (and, to `write`, change); otherwise a Refused."""
-        access = self.caller_access()
+        access = await self._access_now()
         if access is None:
             return await self.directory().resolve(given) if self.account else None
         from ..wix.sites import NotAmong, Site
@@ -93,7 +93,7 @@ class AppState:
     async def may_use(self, site_id: str, *, write: bool = False) -> bool:
         """Whether the caller may read (with `write`: change) the site with this id, which a
         job names beside its own; always, without a site access policy."""
-        access = self.caller_access()
+        access = await self._access_now()
         if access is None:
             return True
         if not is_guid(site_id):
@@ -110,11 +110,24 @@ class AppState:
         return True
 
     def caller_access(self) -> Access | None:
-        """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy."""
+        """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy. A
+        display name that several of the account's sites share matches none of them."""
         if self.access is None:
             return None
         token = get_access_token()
-        return self.access.policy.access(token.claims if token is not None else None)
+        access = self.access.policy.access(token.claims if token is not None else None)
+        if self._directory is not None:
+            access = access.without_names(self._directory.shared_names)
+        return access
+
+    async def _access_now(self) -> Access | None:
+        """The caller's access, its display names checked against the account's current list
+        of sites (read if it is not fresh), so that a name two sites share matches neither."""
+        access = self.caller_access()
+        if access is not None and self.account and (access.names or access.write_names):
+            await self.directory().sites()
+            access = self.caller_access()
+        return access
 
     def visible(self, sites: list[Site]) -> list[Site]:
         """The sites the caller may use, of these."""
