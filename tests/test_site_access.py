@@ -565,6 +565,34 @@ async def test_a_hangup_makes_a_running_server_read_its_grants_again(emulator, t
     assert access.policy.access({"sub": "bob"}).sees(Site(DENTAL_SITE_ID, "Harbor Dental"))
 
 
+def test_a_reload_from_a_fifo_in_place_of_the_grants_file_keeps_the_grants_at_once(
+    tmp_path, caplog
+):
+    # A FIFO (or a hung mount) must not stop the server: the read happens off the event loop,
+    # only from a regular file, within a few seconds. Run in a thread of its own here, so that
+    # a read that blocks fails this test instead of hanging it.
+    path = tmp_path / "access.json"
+    os.mkfifo(path)
+    kept = SitePolicy.parse(json.dumps(GRANTS), source="(test)")
+    access = SiteAccess(str(path), kept)
+    reloaded: list[bool] = []
+    reloading = threading.Thread(target=lambda: reloaded.append(anyio.run(access.reload, None)))
+    reloading.start()
+    reloading.join(timeout=3)
+    blocked = reloading.is_alive()
+    if blocked:  # let the stuck read end: a writer opens the FIFO and closes it
+        with open(path, "wb"):
+            pass
+        reloading.join(timeout=3)
+    assert not blocked, "the reload waited on the FIFO"
+    assert reloaded == [False] and access.policy is kept
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        f"WIX_MCP_SITE_ACCESS ({path}) is not a regular file: point it at a JSON file. The "
+        "grants in force are kept."
+    ]
+
+
 def test_the_policy_check_with_a_thousand_grants_indexes_by_claim(tmp_path):
     grants = [
         {"claim": "groups", "equals": f"team-{n}", "sites": [f"Client {n:03}"]} for n in range(1000)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import stat
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 EVERY_SITE = "*"
 MAX_POLICY_BYTES = 4 * 1024 * 1024
+READ_SECONDS = 5.0  # a reload gives up reading the file after this (a hung mount)
 
 
 class PolicyError(Exception):
@@ -127,9 +129,14 @@ class SitePolicy:
 
     @classmethod
     def load(cls, path: str) -> SitePolicy:
+        """The grants in the file at `path`, a regular file (opened without waiting, so a FIFO
+        put in its place is refused rather than waited on)."""
         source = f"WIX_MCP_SITE_ACCESS ({path})"
         try:
-            with Path(path).open("rb") as file:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(descriptor, "rb") as file:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                    raise PolicyError(f"{source} is not a regular file: point it at a JSON file.")
                 text = file.read(MAX_POLICY_BYTES + 1)
         except OSError as exc:
             raise PolicyError(f"{source} cannot be read ({exc.strerror}).") from None
@@ -234,12 +241,13 @@ class SiteAccess:
     path: str
     policy: SitePolicy
     reloads: int = field(default=0)
+    _reading: threading.Event | None = field(default=None, repr=False)  # set once read
 
     async def reload(self, sites_of: AccountSites | None) -> bool:
         """Read the file again and use it, if it is good; say why not otherwise. `sites_of`
         reads the account's sites (None for a server pinned to one site)."""
         try:
-            policy = SitePolicy.load(self.path)
+            policy = await self._read()
             sites = await sites_of() if sites_of is not None else None
             if problem := unknown_names(policy, sites):
                 raise PolicyError(problem)
@@ -250,6 +258,25 @@ class SiteAccess:
         self.reloads += 1
         log.warning("WIX_MCP_SITE_ACCESS reloaded: %d grants.", len(policy.grants))
         return True
+
+    async def _read(self) -> SitePolicy:
+        """The file's grants, read in a worker thread so that a file that never answers (a
+        hung mount) cannot stop the server; given up after READ_SECONDS, and not read again
+        while that read is still stuck."""
+        source = f"WIX_MCP_SITE_ACCESS ({self.path})"
+        if self._reading is not None and not self._reading.is_set():
+            raise PolicyError(f"{source} is still being read from an earlier reload.")
+        done = self._reading = threading.Event()
+
+        def read() -> SitePolicy:
+            try:
+                return SitePolicy.load(self.path)
+            finally:
+                done.set()
+
+        with anyio.move_on_after(READ_SECONDS):
+            return await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
+        raise PolicyError(f"{source} could not be read within {READ_SECONDS:g} s.")
 
 
 async def reload_on_hangup(access: SiteAccess, sites_of: AccountSites | None) -> None:
