@@ -130,6 +130,11 @@ async def _write_once(
         flight.done.set()
 
 
+async def _all_done(flights: dict[str, _Outcome[Written]]) -> None:
+    while flights:
+        await next(iter(flights.values())).done.wait()
+
+
 class Upstream:
     def __init__(
         self,
@@ -244,18 +249,13 @@ class Upstream:
         """For a shutdown: let the writes in flight end, for up to `within` seconds (a call's
         deadline by default), then cancel those left, which remember their outcome as unknown
         (claims.py) before this returns."""
-        within = self.client.deadline + 1.0 if within is None else within
-        with anyio.move_on_after(within):
-            await self._writes_done()
+        with anyio.move_on_after(self.client.deadline + 1.0 if within is None else within):
+            await _all_done(self._writes)
         for flight in list(self._writes.values()):
             if flight.unit is not None:
                 flight.unit.cancel()
         with anyio.move_on_after(CLEANUP_SECONDS + 1.0):
-            await self._writes_done()
-
-    async def _writes_done(self) -> None:
-        while self._writes:
-            await next(iter(self._writes.values())).done.wait()
+            await _all_done(self._writes)
 
     async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
         """Note, for a few minutes and beside the retries made, that this server terminated
