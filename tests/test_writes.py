@@ -466,6 +466,9 @@ async def test_a_dry_run_retry_returns_the_plan_and_sends_no_post(emulator):
         'SKIP_EXISTING: items already in collection "Members" are left as they are.'
         in (texts(result)[0])
     )
+    assert texts(result)[0].endswith(
+        "Call retry_data_movement_job again with dry_run false to submit it."
+    ), "says which argument to change, and to what"
 
 
 async def test_a_dry_run_makes_every_check_a_real_call_makes(emulator):
@@ -484,6 +487,9 @@ async def test_a_dry_run_makes_every_check_a_real_call_makes(emulator):
     assert finished.is_error and "nothing to terminate" in texts(finished)[0]
     assert not stop.is_error and emulator.state.jobs[job].terminated_at is None
     assert texts(stop)[0].startswith('Dry run: nothing was stopped. Stopping job "Stock import"')
+    assert texts(stop)[0].endswith(
+        "Call terminate_data_movement_job again with dry_run false to stop it."
+    )
 
 
 async def test_a_dry_run_is_audited_as_dry_run_and_a_no_as_declined(emulator, tmp_path):

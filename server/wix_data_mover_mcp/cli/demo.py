@@ -3,7 +3,6 @@ would do with them. Also the settings that point any command at the emulator."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -14,7 +13,7 @@ from mcp.types import CallToolResult, TextContent
 
 from ..config import Settings, SettingsError
 from ..serve.app import build_server
-from .output import print_text
+from .output import console, print_text, styled
 
 
 def demo_settings(base_url: str, **overrides: Any) -> Settings:
@@ -117,14 +116,20 @@ async def _show(client: Client, tool: str, arguments: dict[str, Any]) -> CallToo
 
 
 async def _follow(client: Client, job_id: str) -> None:
+    """A bar on a terminal; in a pipe, a plain line for each change."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("  {task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as bar:
+    shown = console()
+    lines: list[str] = []
+    with Progress(*columns, console=shown, disable=not shown.is_terminal) as bar:
         task = bar.add_task("waiting", total=100)
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             bar.update(task, completed=progress, description=message or "")
+            if not shown.is_terminal and message and message not in lines[-1:]:
+                lines.append(message)
+                _say(message)
 
         result = await client.call_tool(
             "wait_for_data_movement_job",
@@ -140,7 +145,7 @@ def _first_text(result: CallToolResult) -> str:
 
 
 def _heading(text: str) -> None:
-    print(f"\n\033[1m{text}\033[0m" if sys.stdout.isatty() else f"\n{text}")
+    print(f"\n{styled(text, 'bold')}")
 
 
 def _say(text: str) -> None:

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 MODERN_PROTOCOL = "2026-07-28"  # asks through InputRequiredResult: no back-channel needed
 
+DRY_RUN_RETRY = "Dry run: nothing was submitted."
+SUBMIT_FOR_REAL = "Call retry_data_movement_job again with dry_run false to submit it."
+
 DryRun = Annotated[
     bool,
     Field(description="Make every check and say what would be done, without doing it."),
@@ -218,8 +221,7 @@ def _retry_not_made(
     """A dry run's plan, or what the person said no to: nothing was submitted."""
     if dry_run:
         note(Noted("dry_run"))
-        head = "Dry run: nothing was submitted."
-        tail = "Call retry_data_movement_job again without dry_run to submit it."
+        head, tail = DRY_RUN_RETRY, SUBMIT_FOR_REAL
         if earlier is not None and is_unknown(earlier):
             minutes = state.wix().claims.seconds / 60
             tail = retry_may_be_submitted(job_id, plan.body.get("name"), minutes=minutes)
@@ -301,7 +303,7 @@ async def terminate_data_movement_job(
             else f"Nothing was stopped: the user {_refusal(answer)} when asked to confirm."
         )
         tail = (
-            "Call terminate_data_movement_job again without dry_run to stop it."
+            "Call terminate_data_movement_job again with dry_run false to stop it."
             if dry_run
             else f"Job {job_id} goes on."
         )
