@@ -198,8 +198,9 @@ class WriteClaims:
         now = time.monotonic()
         self._local = {k: v for k, v in self._local.items() if now - v[0] < self.seconds}
         self._local[key] = (now, record)
-        self._held.pop(key, None)
-        if self._redis is None:  # asked even while taken to be down: the claim was granted
+        # Redis granted this write's claim: it is asked even if taken to be down since.
+        claimed = self._held.pop(key, None) is not None
+        if self._redis is None or not (claimed or self._redis.available):
             return
         try:
             await self._client().set(
