@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +85,28 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+@dataclass
+class RunningRedis:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Redis stops answering (SIGSTOP) while the block runs, as a stalled server does."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
+
+
 @pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
+def redis_url(redis_server: RunningRedis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RunningRedis]:
     """A real Redis on loopback, started for a module's tests."""
     binary = shutil.which("redis-server")
     if binary is None:
@@ -105,7 +128,7 @@ def redis_url() -> Iterator[str]:
             except OSError:
                 assert time.monotonic() < deadline, "redis-server did not start"
                 time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield RunningRedis(f"redis://127.0.0.1:{port}/0", process)
     finally:
         process.terminate()
         process.wait(timeout=10)
