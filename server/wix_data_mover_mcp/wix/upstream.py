@@ -10,7 +10,9 @@
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
 - A write (a retry's submit) is claimed, made and remembered as one unit in a task of the
   server's own, so it finishes, and is remembered, even when its caller leaves half-way; a
-  repeat joins it or finds its record (claims.py), in this process or across instances.
+  repeat joins it or finds its record (claims.py), in this process or across instances. On
+  shutdown the writes in flight are let finish, within a call's deadline, before the rest is
+  cancelled.
 
 That task group is shared by every caller, so nothing may escape a task into it: each task hands
 its outcome (a value, or an exception as a sentence) to those waiting for it and ends. A bug in
@@ -29,7 +31,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..errors import BudgetExhausted, WixApiError, incident
-from .claims import WriteClaims, WriteOnce, Written
+from .claims import CLEANUP_SECONDS, OutcomeUnknown, WriteClaims, WriteOnce, Written
 from .models import FINISHED_STATUSES
 from .waiting import ALWAYS, Abandoned, Waiters, waiting_for
 
@@ -62,6 +64,7 @@ class _Outcome(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     waiters: Waiters = field(default_factory=Waiters)
+    unit: anyio.CancelScope | None = None  # a write's whole unit, cancelled only at shutdown
 
     async def wait(self) -> T:
         self.waiters.joined()
@@ -110,9 +113,14 @@ async def _write_once(
     flights: dict[str, _Outcome[Written]],
 ) -> None:
     """A write's unit, run in the server's task group: claimed, made and remembered (or found
-    made already), its outcome handed to those waiting, nothing raised into the group."""
+    made already), its outcome handed to those waiting, nothing raised into the group. Only a
+    shutdown cancels it, after letting it run its course (Upstream.finish_writes)."""
     try:
-        flight.value = await claims.make_once(key, write)
+        with anyio.CancelScope() as unit:
+            flight.unit = unit
+            flight.value = await claims.make_once(key, write)
+        if unit.cancelled_caught:
+            flight.error = OutcomeUnknown(claims.seconds)
     except WixApiError as exc:
         flight.error = exc
     except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
@@ -132,6 +140,26 @@ class _Slots:
         self._clock = clock
         self._queued: dict[object, float] = {}
 
+    async def run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
+        """Run `request` in a slot, for those waiting for `outcome`, and hand it to them."""
+        waiting_for(outcome.waiters)  # the Sender asks them before each attempt
+        try:
+            try:
+                await self.take(outcome.waiters)
+            except Abandoned as exc:
+                outcome.error = exc
+                return
+            try:
+                outcome.value = await request()
+            except (WixApiError, Abandoned) as exc:
+                outcome.error = exc
+            except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+                outcome.error = incident(exc, "asking Wix")
+            finally:
+                self._limiter.release()
+        finally:
+            outcome.done.set()
+
     async def take(self, waiters: Waiters) -> None:
         """Wait for a free slot while anyone waits for the answer; Abandoned once nobody does
         (anyone who joins just then asks again)."""
@@ -142,9 +170,6 @@ class _Slots:
                 await self._limiter.acquire()
         finally:
             del self._queued[ticket]
-
-    def release(self) -> None:
-        self._limiter.release()
 
     @property
     def free(self) -> int:
@@ -157,6 +182,11 @@ class _Slots:
             return None
         waited = self._clock() - min(self._queued.values())
         return waited if waited > longer_than else None
+
+
+async def _all_done(flights: dict[str, _Outcome[Written]]) -> None:
+    while flights:
+        await next(iter(flights.values())).done.wait()
 
 
 class Upstream:
@@ -191,7 +221,7 @@ class Upstream:
     async def call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one request to Wix in the server's own task; the caller only waits for it."""
         outcome: _Outcome[T] = _Outcome()
-        self._spawn(self._run, request, outcome)
+        self._spawn(self._slots.run, request, outcome)
         return await outcome.wait()
 
     async def get_job(
@@ -269,6 +299,18 @@ class Upstream:
         self._spawn(_write_once, self.claims, key, write, flight, self._writes)
         return await flight.wait()
 
+    async def finish_writes(self, within: float | None = None) -> None:
+        """For a shutdown: let the writes in flight end, for up to `within` seconds (a call's
+        deadline by default), then cancel those left, which remember their outcome as unknown
+        (claims.py) before this returns."""
+        with anyio.move_on_after(self.client.deadline + 1.0 if within is None else within):
+            await _all_done(self._writes)
+        for flight in list(self._writes.values()):
+            if flight.unit is not None:
+                flight.unit.cancel()
+        with anyio.move_on_after(CLEANUP_SECONDS + 1.0):
+            await _all_done(self._writes)
+
     async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
         """Note, for a few minutes and beside the retries made, that this server terminated
         the job: Wix gives no status or code that says so."""
@@ -287,7 +329,7 @@ class Upstream:
             return "requests to Wix are not completing"
         # Each request ends within the client's deadline: a longer wait for one means requests
         # are not getting through.
-        if (waited := self._slots.starved(longer_than=self.client.retry.deadline)) is not None:
+        if (waited := self._slots.starved(longer_than=self.client.deadline)) is not None:
             return (
                 f"every one of the {self._slots.size} requests to Wix this server sends at once "
                 f"is taken, and calls have waited {waited:.0f} s for one: Wix is slow or not "
@@ -308,30 +350,11 @@ class Upstream:
 
         self._tasks.start_soon(supervised)
 
-    async def _run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
-        waiting_for(outcome.waiters)  # the Sender asks them before each attempt
-        try:
-            try:
-                await self._slots.take(outcome.waiters)
-            except Abandoned as exc:
-                outcome.error = exc
-                return
-            try:
-                outcome.value = await request()
-            except (WixApiError, Abandoned) as exc:
-                outcome.error = exc
-            except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
-                outcome.error = incident(exc, "asking Wix")
-            finally:
-                self._slots.release()
-        finally:
-            outcome.done.set()
-
     async def _fetch_job(
         self, key: str, job_id: str, site: str | None, flight: _Outcome[dict[str, Any]]
     ) -> None:
         try:
-            await self._run(lambda: self.client.get_job(job_id, site=site), flight)
+            await self._slots.run(lambda: self.client.get_job(job_id, site=site), flight)
             if flight.error is None and flight.value is not None:
                 await self._cache.put(key, flight.value)
         finally:
