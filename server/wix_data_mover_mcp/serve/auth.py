@@ -187,6 +187,7 @@ def configure_audit(path: str | None) -> None:
     handler.addFilter(SecretsFilter())
     audit_log.handlers[:] = [handler]
     audit_log.setLevel(logging.INFO)
+    _quiet.clear()  # a new trail: no count is owed to it
 
 
 def metadata_url(oauth: OAuthSettings) -> str:
@@ -278,14 +279,12 @@ class RefusedRequests:
     Outermost, so it sees the shared token's refusals, the SDK's and the scope check's alike.
 
     Anyone who can reach the port can be refused, as fast as they can send: refusals of a caller
-    not known by a valid token leave one line per reason every `window` seconds, and the others
-    of that window one line with their count, so they cannot fill the disk. A known caller's
-    refusal (a valid token without a scope) always has its own line."""
+    not known by a valid token leave one line per reason a second (the process has one trail),
+    and the others of that second one line with their count, so they cannot fill the disk. A
+    known caller's refusal (a valid token without a scope) always has its own line."""
 
-    def __init__(self, app: ASGIApp, *, window: float = REFUSALS_WINDOW_SECONDS) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
-        self._window = window
-        self._quiet: dict[str, _Quieted] = {}  # by reason, while its window lasts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -307,25 +306,26 @@ class RefusedRequests:
         if "subject" in record or "client_id" in record:
             write_audit(record)  # a known caller
             return
-        quieted = self._quiet.get(reason)
+        quieted = _quiet.get(reason)
         if quieted is not None and time.monotonic() < quieted.until:
             quieted.count += 1
             return
         if quieted is not None:
             self._end(reason, quieted)
         write_audit(record)
-        quieted = self._quiet[reason] = _Quieted(time.monotonic() + self._window, record["time"])
+        until = time.monotonic() + REFUSALS_WINDOW_SECONDS
+        quieted = _quiet[reason] = _Quieted(until, record["time"])
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no asyncio loop: the count is written with the next line
             return
-        loop.call_later(self._window, self._end, reason, quieted)
+        loop.call_later(REFUSALS_WINDOW_SECONDS, self._end, reason, quieted)
 
     def _end(self, reason: str, quieted: _Quieted) -> None:
         """Ends the reason's window: the count of refusals not written one by one, if any."""
-        if self._quiet.get(reason) is not quieted:
+        if _quiet.get(reason) is not quieted:
             return  # ended already
-        del self._quiet[reason]
+        del _quiet[reason]
         if not quieted.count:
             return
         write_audit(
@@ -347,6 +347,9 @@ class _Quieted:
     until: float
     since: str  # the time of the line written in full
     count: int = 0
+
+
+_quiet: dict[str, _Quieted] = {}  # by reason, while its window lasts
 
 
 def _refusal(scope: Scope, response: Message, seconds: float) -> dict[str, Any]:
