@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
 import os
 import resource
 import shutil
@@ -339,6 +340,7 @@ async def fan_out(plan: Plan) -> list[Row]:
     from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, seed_agency
     from wix_data_mover_mcp.serve.app import build_server
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO line per request, as the CLI
     with Emulator(seeded=False) as own:
         seed_agency(own.state, sites=100, now=own.state.now())
         settings = demo_settings(own.url, account_id=DEMO_ACCOUNT_ID, site_id=None)
