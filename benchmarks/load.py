@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import resource
+import secrets
 import shutil
 import socket
 import statistics
@@ -274,6 +275,7 @@ async def shared_budget(emulator: Emulator, plan: Plan) -> list[Row]:
     env = {
         "WIX_MCP_REDIS_URL": f"redis://127.0.0.1:{port}/0",
         "WIX_RATE_LIMIT_PER_MINUTE": str(per_minute),
+        "WIX_MCP_REQUEST_STATE_KEY": secrets.token_hex(32),  # shared, as instances need it
     }
     jobs = add_jobs(emulator, 200, 30, running=3600)
     try:

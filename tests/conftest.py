@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +15,7 @@ from mcp.types import CallToolResult, TextContent
 from wix_data_mover_mcp.cli.demo import demo_settings
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.emulator import Emulator
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .payloads import API_KEY, SITE_ID
 
@@ -66,6 +69,35 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real Redis on loopback, started for a module's tests."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("WIX_TEST_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed, and WIX_TEST_REQUIRE_REDIS is set")
+        pytest.skip("redis-server is not installed (CI installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def settings_for(emulator: Emulator, **overrides: Any) -> Settings:
     """The demo credentials, pointed at this emulator."""
     return demo_settings(emulator.url, **overrides)
@@ -81,3 +113,36 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core: much of the suite waits on loopback I/O and timeouts, not the CPU
     (on 2 cores, 4 workers measured about 1.5 s faster than 3 over four alternating runs)."""
     return 2 * (os.cpu_count() or 1)
+
+
+def trickled_post(
+    port: int, headers: dict[str, str], *, every: float = 0.05, within: float = 5.0
+) -> tuple[bytes, float]:
+    """POST /mcp announcing a 100,000-byte body, then send it a byte every `every` seconds, as a
+    slow client does; what the server answered, and how long it kept the connection (`within`
+    if it was still open then)."""
+    head = "POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100000\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    answer = b""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(head.encode())
+        connection.settimeout(every)
+        while time.monotonic() - started < within:
+            try:
+                connection.sendall(b" ")
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # reset: closed by the server
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzzer runs first: it is the longest test, and the others fill the other workers
+    meanwhile instead of waiting for it at the end."""
+    items.sort(key=lambda item: item.path.name != "test_fuzz.py")

@@ -132,8 +132,8 @@ def localization_in_progress() -> dict[str, Any]:
         "id": LOCALIZATION_ID,
         "status": "IN_PROGRESS",
         "startedAt": "2026-04-22T10:29:00Z",
-        "source": {"localization": {"languages": ["en"]}},
-        "destination": {"localization": {"languages": ["fr", "de", "es"]}},
+        "source": {"localization": {"languages": ["en", "fr", "de", "es"]}},
+        "destination": {"file": {"format": "CSV", "fileName": "menu-translations.csv"}},
         "progress": {"current": 120, "total": 400, "itemsSuccessful": 120, "units": "ITEMS"},
     }
 
@@ -175,7 +175,13 @@ def cross_site_copy() -> dict[str, Any]:
         },
         "progress": {"current": 64, "total": 64, "itemsSuccessful": 64, "itemsRejected": 0},
         "extendedFields": {"namespaces": {"@acme/sync": {"runBy": "ci"}}},
-        "transformations": [{"sourceField": "title", "destinationField": "name"}],
+        "transformations": [
+            {
+                "fieldMapping": {
+                    "mappings": [{"sourceKey": "title", "targetKey": "name", "fieldType": "STRING"}]
+                }
+            }
+        ],
     }
 
 

@@ -20,6 +20,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.provider import AccessToken
+from mcp.types import PARSE_ERROR
 
 from wix_data_mover_mcp.cli.main import audit_trail, main
 from wix_data_mover_mcp.emulator import Emulator
@@ -40,7 +41,7 @@ from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
 from wix_data_mover_mcp.serve.oauth import IssuerKeys, JwtVerifier, metadata_urls
 
-from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
+from .conftest import ACCEPT, INITIALIZE, free_port, settings_for, trickled_post
 from .issuer import SigningKey, TestIssuer, pooled_key
 
 BOTH = f"{READ_SCOPE} {WRITE_SCOPE}"
@@ -138,6 +139,22 @@ def test_a_writing_call_without_the_write_scope_gets_403_naming_the_scope(served
     assert "resource_metadata=" in challenge
     assert refused.json()["error"] == "insufficient_scope"
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize("tool", ["retry_data_movement_job", "get_data_movement_job"])
+def test_arguments_nested_past_the_parsers_depth_get_the_transports_parse_error(
+    served, issuer, tool
+):
+    deep = "[" * 1500 + json.dumps(demo.PRODUCTS_IMPORT) + "]" * 1500
+    call = (
+        '{"jsonrpc":"2.0","id":3,"method":"tools/call",'
+        f'"params":{{"name":"{tool}","arguments":{{"job_id":{deep}}}}}}}'
+    )
+    headers = ACCEPT | {"authorization": f"Bearer {issuer.token(served.resource)}"}
+    response = httpx.post(f"{served.url}/mcp", content=call, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == PARSE_ERROR
+    assert response.json()["error"]["message"].startswith("Parse error:")
 
 
 def test_a_token_without_the_read_scope_gets_403(served, issuer):
@@ -302,6 +319,95 @@ async def test_each_tool_call_leaves_one_audit_line_with_who_what_and_how_it_end
     assert first["job_id"] == demo.PRODUCTS_IMPORT and first["duration_ms"] >= 0
     assert lines[1]["job_id"] == "(not an id)"
     assert token not in audit_file.read_text()
+
+
+def call(tool: str, arguments: dict[str, object] | None = None) -> dict[str, object]:
+    params = {"name": tool, "arguments": arguments or {"job_id": demo.PRODUCTS_IMPORT}}
+    return {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": params}
+
+
+def test_calls_refused_before_a_tool_runs_leave_an_audit_line_with_the_reason(
+    served, issuer, audit_file
+):
+    reader = issuer.token(served.resource, subject="ana@example.com")
+    refused = [
+        post(served, reader, call("retry_data_movement_job")),
+        post(served, None, call("get_data_movement_job")),
+        post(served, issuer.token(served.resource, lifetime=-120), call("get_data_movement_job")),
+        post(served, issuer.token(served.resource, scope="profile"), call("get_data_movement_job")),
+    ]
+    assert [response.status_code for response in refused] == [403, 401, 401, 403]
+    lines = [json.loads(line) for line in audit_file.read_text().splitlines()]
+    assert [(r["event"], r["outcome"], r["reason"]) for r in lines] == [
+        ("tool_call", "refused", "insufficient_scope"),
+        ("request", "refused", "missing_token"),
+        ("request", "refused", "invalid_token"),
+        ("request", "refused", "insufficient_scope"),
+    ]
+    assert lines[0]["tool"] == "retry_data_movement_job"
+    assert lines[0]["subject"] == "ana@example.com"
+    assert lines[1]["path"] == "POST /mcp" and "subject" not in lines[1]
+    assert reader not in audit_file.read_text()
+
+
+def test_a_refusal_closes_the_connection(served, issuer):
+    with httpx.Client(base_url=served.url) as http:
+        refused = http.post("/mcp", json=call("get_data_movement_job"), headers=ACCEPT)
+    assert refused.status_code == 401 and refused.headers["connection"] == "close"
+
+
+def test_a_slow_body_without_a_token_is_refused_from_its_headers_and_closed(served):
+    answer, held = trickled_post(int(served.url.rsplit(":", 1)[1]), ACCEPT)
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert held < 2.5
+
+
+def test_the_shared_token_refusals_leave_an_audit_line_too(emulator, audit_file):
+    app = http_app(build_server(settings_for(emulator)), host="127.0.0.1", token="t" * 32)
+    with BackgroundServer(app) as running:
+        for authorization in (None, "Bearer wrong"):
+            headers = ACCEPT | ({"authorization": authorization} if authorization else {})
+            httpx.post(f"{running.url}/mcp", json=INITIALIZE, headers=headers)
+    lines = [json.loads(line) for line in audit_file.read_text().splitlines()]
+    assert [(r["outcome"], r["reason"]) for r in lines] == [
+        ("refused", "missing_token"),
+        ("refused", "invalid_token"),
+    ]
+
+
+def test_a_huge_tool_name_leaves_a_short_audit_line(served, issuer, audit_file):
+    writer = issuer.token(served.resource, scope=BOTH)
+    huge = "retry_" + "x" * 900_000
+    answered = post(served, writer, call(huge))
+    reader = issuer.token(served.resource)
+    refused = post(served, reader, call("retry_data_movement_job", {"job_id": "y" * 900_000}))
+    assert (answered.status_code, refused.status_code) == (200, 403)
+    lines = audit_file.read_text().splitlines()
+    assert len(lines) == 2
+    assert all(len(line.encode()) <= 4096 for line in lines)
+    assert len(json.loads(lines[0])["tool"]) == 200
+
+
+def test_an_audit_line_is_at_most_4_kib_whatever_its_fields_hold(audit_file):
+    token = AccessToken(
+        token="t", client_id="\x00" * 5000, scopes=[READ_SCOPE], subject="\u2028" * 5000
+    )
+    record = audit_record(
+        tool="\U0001f600" * 5000,
+        arguments={"job_id": "x" * 5000, "site": "\x1b" * 5000},
+        token=token,
+        outcome="refused",
+        seconds=0.0,
+        reason="r" * 5000,
+    )
+    write_audit(record)
+    write_audit({"tool": "get_data_movement_job", "note": "\x00" * 100_000})
+    lines = audit_file.read_text().splitlines()
+    assert len(lines) == 2
+    assert all(len(line.encode()) <= 4096 for line in lines)
+    assert json.loads(lines[0])["outcome"] == "refused"
+    assert json.loads(lines[1])["tool"] == "get_data_movement_job"
+    assert json.loads(lines[1])["shortened"] is True
 
 
 def test_an_audit_line_never_carries_the_token_or_a_malformed_job_id():

@@ -22,7 +22,7 @@ from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.words.card import (
+from wix_data_mover_mcp.tools.card import (
     CARD_META_KEY,
     CARD_URI,
     card_resource_html,

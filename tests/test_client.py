@@ -11,12 +11,8 @@ import pytest
 
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.errors import WixApiError
-from wix_data_mover_mcp.wix.client import (
-    MAX_BODY_BYTES,
-    RetryPolicy,
-    WixDataMoverClient,
-    create_http_client,
-)
+from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
+from wix_data_mover_mcp.wix.http import MAX_BODY_BYTES, RetryPolicy
 
 from . import payloads
 from .conftest import FAST_RETRY

@@ -40,6 +40,39 @@ async def test_the_readme_lists_exactly_the_tools_and_prompts_the_server_offers(
     assert set(re.findall(r"^\| `(\w+)` \|", prompts_table, re.M)) == prompts
 
 
+def demo_samples() -> list[str]:
+    """What the code says of the demo's members import, its logs, and the reviews import 9 s
+    after it was submitted, at a fixed moment."""
+    from datetime import UTC, datetime
+
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY, EmulatorState
+    from wix_data_mover_mcp.emulator import seed as demo
+    from wix_data_mover_mcp.wix.models import MovementLog, parse_job
+    from wix_data_mover_mcp.words.job import summarize_job
+    from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
+
+    state = EmulatorState(api_keys={DEMO_API_KEY})
+    now = 1_800_000_000.0
+    demo.seed(state, now=now, base_url="http://127.0.0.1:8100")
+    members = state.jobs[demo.MEMBERS_PARTIAL]
+    job, _ = parse_job(members.render(now))
+    logs = [MovementLog.model_validate(log) for log in members.logs(now)]
+    reviews, _ = parse_job(state.jobs[demo.REVIEWS_IMPORT].render(now + 9))
+    return [
+        summarize_job(job, now=datetime.fromtimestamp(now, UTC)),
+        summarize_logs(
+            demo.MEMBERS_PARTIAL, logs, group_failures(logs), more=False, source=job.source
+        ),
+        summarize_job(reviews, now=datetime.fromtimestamp(now + 9, UTC)),
+    ]
+
+
+def test_the_readmes_sample_summaries_are_the_codes_own_words():
+    tools = (ROOT / "README.md").read_text().split("## Tools", 1)[1].split("\n## ", 1)[0]
+    blocks = [" ".join(block.split()) for block in re.findall(r"```text\n(.*?)```", tools, re.S)]
+    assert [" ".join(sample.split()) for sample in demo_samples()] == blocks
+
+
 def test_the_wheel_carries_the_prompts(tmp_path: Path):
     built = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
@@ -161,3 +194,35 @@ def test_pypi_bundle_and_registry_point_at_one_repository():
     repository = project()["urls"]["Repository"]
     assert load_json(REGISTRY_ENTRY)["repository"]["url"] == repository
     assert load_json(ROOT / "server/bundle/manifest.json")["repository"]["url"] == repository
+
+
+PACKAGE = ROOT / "server" / "wix_data_mover_mcp"
+
+
+def test_architecture_md_maps_every_folder_and_names_only_modules_that_exist():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    assert len(text.splitlines()) < 150
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    code_map = text.split("## Code map", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^\| `(\w+)/` \|", code_map, re.M)) == folders
+    named = set(re.findall(r"`((?:\w+/)?\w+\.(?:py|html))`", text))
+    # A bare name (in a folder's row of the code map) is a module of some folder.
+    missing = [name for name in named if not any(PACKAGE.rglob(name))]
+    assert named and not missing
+
+
+def test_no_room_of_the_house_outgrows_what_a_newcomer_reads_at_once():
+    import ast
+
+    too_big: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        if len(source.splitlines()) > 420:
+            too_big.append(f"{path.relative_to(PACKAGE)}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.stmt):
+                continue
+            size = (node.end_lineno or node.lineno) - node.lineno + 1
+            if isinstance(node, ast.ClassDef) and size > 220:
+                too_big.append(f"{path.relative_to(PACKAGE)}: class {node.name}, {size} lines")
+    assert not too_big

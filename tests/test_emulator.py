@@ -106,7 +106,7 @@ def test_logs_of_a_partial_job_page_through_every_rejected_item(wix: httpx.Clien
 
 def test_a_job_moves_through_every_status(emulator: Emulator, wix: httpx.Client):
     now = emulator.state.now()
-    fields = {"id": "33333333-0000-4000-8000-000000000001", "source": {}, "destination": {}}
+    fields = {"id": "88888888-0000-4000-8000-000000000001", "source": {}, "destination": {}}
     timeline = JobTimeline(
         DEMO_SITE_ID,
         fields,
@@ -124,12 +124,14 @@ def test_a_job_moves_through_every_status(emulator: Emulator, wix: httpx.Client)
     halfway = timeline.render(now + 25)["progress"]
     assert (halfway["current"], halfway["total"], halfway["itemsRejected"]) == (50, 100, 5)
     assert timeline.render(now + 31)["logsRecorded"] == 10
+    assert timeline.render(now + 25)["logsRecorded"] == 5  # logs are counted as they are made
+    assert timeline.render(now + 1)["logsRecorded"] == 0
 
 
 def test_terminate_stops_a_running_job_and_refuses_a_finished_one(
     emulator: Emulator, wix: httpx.Client
 ):
-    job_id = "33333333-0000-4000-8000-000000000002"
+    job_id = "88888888-0000-4000-8000-000000000002"  # not a seeded job's id
     now = emulator.state.now()
     emulator.state.add_job(
         JobTimeline(
@@ -143,7 +145,8 @@ def test_terminate_stops_a_running_job_and_refuses_a_finished_one(
     )
     stopped = wix.post(f"/jobs/{job_id}/terminate").json()["job"]
     assert stopped["status"] == "FAILED"
-    assert stopped["error"]["code"] == "JOB_TERMINATED"
+    assert stopped["error"]["code"] == "EMULATOR_TERMINATED"
+    assert "Wix documents no status or error code" in stopped["error"]["description"]
     again = wix.post(f"/jobs/{job_id}/terminate")
     assert again.status_code == 400
 
@@ -215,3 +218,102 @@ def test_a_queued_job_already_has_its_submission_time(emulator: Emulator, wix: h
 def test_a_file_import_logs_row_numbers(wix: httpx.Client):
     logs = wix.get(f"/jobs/{demo.MEMBERS_PARTIAL}/logs").json()["logs"]
     assert all(log["sourceItemId"].isdigit() for log in logs)
+
+
+def test_a_jsonl_import_names_its_rejected_items_by_id_not_by_csv_row(emulator: Emulator):
+    job = emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {
+                "id": "66666666-0000-4000-8000-000000000002",
+                "source": {"file": {"format": "JSONL", "fileId": "f"}},
+                "destination": {"wixDataCollection": {"collectionId": "Reviews"}},
+            },
+            submitted_at=emulator.state.now() - 600,
+            outcome="PARTIALLY_SUCCESSFUL",
+            rejected=3,
+        )
+    )
+    ids = [log["sourceItemId"] for log in job.logs(emulator.state.now())]
+    assert len(ids) == 3 and not any(item.isdigit() for item in ids)
+
+
+def test_created_and_updated_are_sent_only_where_a_collection_is_written(wix: httpx.Client):
+    jobs = {job["id"]: job for job in wix.get("/jobs", params={"paging.limit": 100}).json()["jobs"]}
+    assert "itemsSuccessfulInfo" in jobs[demo.PRODUCTS_IMPORT]["progress"]
+    for export in (demo.ORDERS_EXPORT, demo.MENU_TRANSLATION):
+        assert "itemsSuccessfulInfo" not in jobs[export]["progress"]
+
+
+def test_a_completed_job_reports_all_of_its_units():
+    # Times whose float sum does not give back the running time exactly (0.99999984 of it).
+    upload = JobTimeline(
+        DEMO_SITE_ID,
+        {"id": "66666666-0000-4000-8000-000000000003", "source": {}, "destination": {}},
+        submitted_at=1764567890.123,
+        pending=1.5,
+        initializing=2.5,
+        running=0.6,
+        units="BYTES",
+        size_bytes=30_000_000,
+    )
+    progress = upload.render(1764567890.123 + 3600)["progress"]
+    assert progress["current"] == progress["total"] == 30_000_000
+
+
+def test_an_exports_file_holds_a_row_for_each_item_it_moved(emulator: Emulator):
+    orders = httpx.get(f"{emulator.url}/_emulator/files/{demo.ORDERS_EXPORT}/paid-orders.csv")
+    patients = httpx.get(f"{emulator.url}/_emulator/files/{demo.DENTAL_EXPORT}/patients.csv")
+    wrong = httpx.get(f"{emulator.url}/_emulator/files/{demo.ORDERS_EXPORT}/patients.csv")
+    assert orders.text.splitlines()[0] == "_id,orderNumber,status,total"
+    assert len(orders.text.splitlines()) == 1 + 842
+    assert patients.text.splitlines()[0] == "_id,name,lastVisit"
+    assert len(patients.text.splitlines()) == 1 + 310
+    assert wrong.status_code == 404
+
+
+def test_a_submitted_job_moves_what_its_source_holds(wix: httpx.Client, emulator: Emulator):
+    blog = emulator.state.jobs[demo.BLOG_IMPORT_FAILED].fields
+    body = {
+        "job": {"name": "Blog again", "source": blog["source"], "destination": blog["destination"]}
+    }
+    again = wix.post("/jobs", json=body).json()["job"]
+    new = wix.post("/jobs", json={"job": body["job"] | {"source": {"file": {"fileId": "new"}}}})
+    done = emulator.state.jobs[again["id"]].render(emulator.state.now() + 3600)
+    assert done["progress"]["total"] == done["progress"]["itemsSuccessful"] == 340
+    assert emulator.state.jobs[new.json()["job"]["id"]].items == 200
+
+
+def test_the_sdk_drift_check_catches_enum_values_and_size_bounds_the_sdk_does_not_allow():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / ".ci" / "sdk_drift.py"
+    spec = importlib.util.spec_from_file_location("sdk_drift", path)
+    assert spec and spec.loader
+    drift = importlib.util.module_from_spec(spec)
+    sys.modules["sdk_drift"] = drift  # its dataclass looks itself up there
+    spec.loader.exec_module(drift)
+    typings = (
+        "interface Spec {\n"
+        "    /**\n     * Languages.\n     * @minSize 2\n     */\n"
+        "    languages?: string[];\n"
+        "    fieldType?: FieldTypeWithLiterals;\n"
+        "}\n"
+        'declare enum FieldType {\n    ANY = "ANY",\n    STRING = "STRING"\n}\n'
+    )
+    interfaces, enums = drift.declarations(typings)
+    problems = drift.walk(
+        {"languages": ["en"], "fieldType": "TEXT"}, "Spec", "job", interfaces, enums
+    )
+    assert problems == [
+        "job.languages breaks Spec.languages's @minSize 2",
+        "job.fieldType is 'TEXT', not one of the SDK's FieldType ['ANY', 'STRING']",
+    ]
+    assert (
+        drift.walk(
+            {"languages": ["en", "fr"], "fieldType": "STRING"}, "Spec", "job", interfaces, enums
+        )
+        == []
+    )

@@ -3,6 +3,7 @@ the right JSON-RPC code, never a validation dump or a traceback."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -16,6 +17,9 @@ from .conftest import settings_for, texts
 pytestmark = pytest.mark.anyio
 
 GUID = "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"
+# Forged list cursors: a skip of Infinity, and JSON nested deeper than the parser goes.
+FORGED_INFINITY = base64.urlsafe_b64encode(b'["jobs",[],null,null,Infinity]').decode()
+NESTED_DEEP = base64.urlsafe_b64encode(b'["jobs",' + b"[" * 2000 + b"]" * 2000 + b"]").decode()
 BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("get_data_movement_job", {}, "Bad arguments for get_data_movement_job: job_id is required."),
     ("get_data_movement_job", {"job_id": 5}, "job_id must be text"),
@@ -24,6 +28,8 @@ BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("list_data_movement_jobs", {"limit": "ten"}, "limit must be a whole number"),
     ("list_data_movement_jobs", {"status": "DONE"}, '"DONE" is not a job status; use one'),
     ("list_data_movement_jobs", {"cursor": "forged"}, "That cursor was not given out by"),
+    ("list_data_movement_jobs", {"cursor": FORGED_INFINITY}, "not given out by list_data_mov"),
+    ("list_data_movement_jobs", {"cursor": NESTED_DEEP}, "That cursor was not given out by list"),
     ("list_data_movement_job_logs", {"job_id": GUID, "limit": 500}, "limit must be at most 100"),
     ("list_data_movement_job_logs", {"job_id": GUID, "cursor": "x"}, "That cursor was not"),
     ("wait_for_data_movement_job", {"job_id": GUID, "timeout_seconds": 0}, "at least 1"),

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from mcp import Client
 
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.wix import upstream
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .conftest import settings_for, texts
 
@@ -227,28 +229,66 @@ async def test_wait_on_a_finished_job_answers_at_once(emulator):
     assert emulator.state.requests["get_job"] - before == 1
 
 
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Loopback HTTP that counts the GETs sent for each job, as they leave."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.gets: Counter[str] = Counter()
+        self._counted = anyio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            self.gets[request.url.path.rsplit("/", 1)[-1]] += 1
+            self._counted.set()
+            self._counted = anyio.Event()
+        return await self.inner.handle_async_request(request)
+
+    async def grown(self, job: str, *, to: int) -> None:
+        """Until `to` GETs were sent for this job: polls, not seconds, measure the wait."""
+        with anyio.fail_after(20):
+            while self.gets[job] < to:
+                await self._counted.wait()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 async def test_a_cancelled_wait_stops_polling_and_the_server_keeps_serving(emulator):
-    job = emulator.state.add_job(
-        JobTimeline(
+    def running(n: int) -> str:
+        timeline = JobTimeline(
             DEMO_SITE_ID,
-            {"id": job_id(903), "source": {}, "destination": {}},
+            {"id": job_id(n), "source": {}, "destination": {}},
             submitted_at=emulator.state.now(),
             pending=0,
             initializing=0,
             running=600,
         )
-    )
-    async with connected(emulator) as client:
-        with anyio.move_on_after(0.5):
-            await client.call_tool(
-                "wait_for_data_movement_job", {"job_id": job.id, "timeout_seconds": 60}
-            )
-        polls = emulator.state.requests["get_job"]
-        await anyio.sleep(0.6)
-        assert emulator.state.requests["get_job"] == polls
-        assert (
-            await client.call_tool("get_data_movement_job", {"job_id": job_id(1)})
-        ).is_error is False
+        return emulator.state.add_job(timeline).id
+
+    cancelled, other = running(903), running(905)
+    wire = CountingTransport()
+    settings = settings_for(emulator, job_cache_seconds=0)
+    server = build_server(settings, transport=wire, retry=RETRY, poll_delays=(0.02,))
+
+    async def wait(client: Client, job: str) -> None:
+        await client.call_tool("wait_for_data_movement_job", {"job_id": job, "timeout_seconds": 60})
+
+    async with Client(server) as client:
+        async with anyio.create_task_group() as waiting:
+            waiting.start_soon(wait, client, cancelled)
+            await wire.grown(cancelled, to=3)  # the wait is polling
+            waiting.cancel_scope.cancel()
+        stopped_at = wire.gets[cancelled]
+        # Another wait on the same schedule: while it polls 5 times, the cancelled one does not
+        # (one request already on its way when the caller left may still be counted).
+        async with anyio.create_task_group() as waiting:
+            waiting.start_soon(wait, client, other)
+            await wire.grown(other, to=5)
+            waiting.cancel_scope.cancel()
+        assert wire.gets[cancelled] <= stopped_at + 1
+        answer = await client.call_tool("get_data_movement_job", {"job_id": job_id(1)})
+        assert answer.is_error is False
 
 
 async def test_terminate_is_off_unless_allowed(emulator):

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -24,17 +25,19 @@ from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
 
-from .conftest import ACCEPT, INITIALIZE, free_port, settings_for
+from .conftest import ACCEPT, INITIALIZE, free_port, settings_for, trickled_post
 
 TOKEN = "test-token-0123456789abcdef-never-a-real-one"
 
 
 @contextmanager
-def serving(emulator: Emulator, allowed_hosts: Sequence[str] = ()) -> Iterator[BackgroundServer]:
+def serving(
+    emulator: Emulator, allowed_hosts: Sequence[str] = (), **limits: Any
+) -> Iterator[BackgroundServer]:
     settings = settings_for(emulator)
     server = build_server(settings, poll_delays=(0.1, 0.2))
     app = http_app(server, host="127.0.0.1", token=TOKEN, allowed_hosts=allowed_hosts)
-    with BackgroundServer(app) as running:
+    with BackgroundServer(app, **limits) as running:
         yield running
 
 
@@ -79,13 +82,50 @@ async def test_tool_calls_and_progress_reach_an_http_client_with_the_token(emula
     assert len(updates) >= 2 and updates[0] < 100 and updates[-1] == 100
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"bearer {TOKEN}x", TOKEN])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong", f"bearer {TOKEN}x", TOKEN, "Bearer"]
+)
 def test_requests_without_the_right_token_are_refused(emulator, authorization):
     with serving(emulator) as running:
         headers = ACCEPT | ({"authorization": authorization} if authorization else {})
         response = httpx.post(f"{running.url}/mcp", json=INITIALIZE, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_accepted_in_any_case(emulator, scheme):
+    with serving(emulator) as running:
+        headers = ACCEPT | {"authorization": f"{scheme} {TOKEN}"}
+        response = httpx.post(f"{running.url}/mcp", json=INITIALIZE, headers=headers)
+    assert response.status_code == 200
+
+
+def test_a_slow_body_without_the_token_is_refused_from_its_headers_and_closed(emulator):
+    with serving(emulator, request_timeout=0.5) as running:
+        answer, held = trickled_post(running.port, {"content-type": "application/json"})
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert held < 2.5  # closed soon after the refusal, not when the body would be complete
+
+
+def test_a_slow_body_with_the_token_is_closed_when_the_request_deadline_passes(emulator):
+    with serving(emulator, request_timeout=0.5) as running:
+        answer, held = trickled_post(running.port, ACCEPT | {"authorization": f"Bearer {TOKEN}"})
+    assert answer == b""
+    assert held < 2.5
+
+
+@pytest.mark.anyio
+async def test_many_slow_bodies_do_not_starve_a_caller_with_the_token(emulator):
+    with serving(emulator, request_timeout=0.5, max_connections=40) as running:
+        async with anyio.create_task_group() as slow:
+            for _ in range(60):
+                slow.start_soon(anyio.to_thread.run_sync, trickled_post, running.port, {})
+            await anyio.sleep(0.2)  # most of them connected and trickling by now
+            async with mcp_client(running.url) as client:
+                with anyio.fail_after(5):
+                    tools = await client.list_tools()
+            assert tools.tools
 
 
 def test_health_needs_no_token_and_does_not_call_wix(emulator):
@@ -158,8 +198,8 @@ def test_the_token_and_the_wix_key_appear_in_no_answer_or_log(emulator, caplog):
 
 
 @pytest.mark.anyio
-async def test_sigterm_lets_a_call_in_flight_finish(emulator):
-    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=0.8)
+async def test_sigterm_lets_a_call_in_flight_finish_while_new_requests_get_503(emulator):
+    emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, delay=1.5)
     port = free_port()
     env = {
         "PATH": "",
@@ -200,13 +240,34 @@ async def test_sigterm_lets_a_call_in_flight_finish(emulator):
             )
 
         before = emulator.state.requests["get_job"]
+        probes: list[httpx.Response] = []
+        late: list[httpx.Response] = []
         async with anyio.create_task_group() as group:
             group.start_soon(call_tool)
             while emulator.state.requests["get_job"] == before:  # noqa: ASYNC110 - counted in another thread
                 await anyio.sleep(0.02)
             process.send_signal(signal.SIGTERM)  # while the call waits on Wix
+            # Each check on a new connection, as a load balancer's: the port must answer them
+            # all, first through uvicorn, then (once it has closed its own listening socket)
+            # through the drain's responder, which names no server.
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=5,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            ) as fresh:
+                with anyio.fail_after(5):
+                    while not probes or "server" in probes[-1].headers:
+                        probes.append(await fresh.get("/healthz"))
+                        await anyio.sleep(0.02)
+                late.append(await fresh.post("/mcp", json=call, headers=headers))
+            assert not answers, "the call in flight was still running during these checks"
         await process.wait()
     emulator.state.clear_faults()
+    draining = [probe for probe in probes if not probe.is_success]
+    assert draining and all(probe.status_code == 503 for probe in draining)
+    assert draining[-1].json() == {"status": "shutting down"}
+    assert probes.index(draining[0]) + len(draining) == len(probes)  # 503 from the first on
+    assert [response.status_code for response in late] == [503]
     [answer] = answers
     assert answer.status_code == 200
     assert '"isError":false' in answer.text and "Paid orders export" in answer.text

@@ -12,7 +12,7 @@ from mcp import Client
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.wix.client import RetryPolicy
+from wix_data_mover_mcp.wix.http import RetryPolicy
 
 from .conftest import settings_for, texts
 
@@ -56,7 +56,7 @@ async def get_job(client: Client, job_id: str):
         (
             demo.MENU_TRANSLATION,
             "IN_PROGRESS",
-            "translated content (en) → translations (fr, de, es)",
+            'translated content (en, fr, de, es) → CSV file "menu-translations.csv"',
         ),
         (demo.INVENTORY_SYNC, "UNINITIALIZED", "has not started yet"),
         (demo.EVENTS_IMPORT_FAILED, "FAILED", "Enable the code editor"),
@@ -124,3 +124,30 @@ async def test_faults_retry_or_explain_and_the_server_still_serves(
             assert words in texts(result)[0]
         emulator.state.clear_faults()
         assert (await get_job(client, job_id)).is_error is False
+
+
+async def test_logs_name_rows_for_a_csv_import_and_items_for_a_jsonl_one(emulator):
+    from wix_data_mover_mcp.emulator import JobTimeline
+
+    jsonl = "77777777-0000-4000-8000-000000000001"
+    emulator.state.add_job(
+        JobTimeline(
+            DEMO_SITE_ID,
+            {
+                "id": jsonl,
+                "name": "Reviews",
+                "source": {"file": {"format": "JSONL", "fileId": "f-reviews"}},
+                "destination": {"wixDataCollection": {"collectionId": "Reviews"}},
+            },
+            submitted_at=emulator.state.now() - 3600,
+            outcome="PARTIALLY_SUCCESSFUL",
+            rejected=3,
+        )
+    )
+    async with connected(emulator) as client:
+        lines = await client.call_tool("list_data_movement_job_logs", {"job_id": jsonl})
+        rows = await client.call_tool(
+            "list_data_movement_job_logs", {"job_id": demo.MEMBERS_PARTIAL}
+        )
+    assert "; e.g. items " in texts(lines)[0] and "rows" not in texts(lines)[0]
+    assert "; e.g. rows 2, " in texts(rows)[0]

@@ -4,12 +4,10 @@ instance or several sharing Redis."""
 from __future__ import annotations
 
 import gzip
+import json
 import logging
-import os
 import random
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -25,11 +23,12 @@ from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.serve.app import build_server, connect_upstream
 from wix_data_mover_mcp.serve.http_app import http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.wix.budget import key_fingerprint
 from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
 from wix_data_mover_mcp.wix.upstream import Upstream
 
 from . import payloads
-from .conftest import FAST_RETRY, free_port, settings_for
+from .conftest import FAST_RETRY, free_port, settings_for, texts
 
 pytestmark = pytest.mark.anyio
 
@@ -230,10 +229,10 @@ def test_connections_beyond_the_cap_are_closed_at_once_and_service_recovers(emul
     assert status == 200
 
 
-def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(emulator):
+def test_a_connection_that_sends_no_request_is_closed_after_the_request_timeout(emulator):
     server = build_server(settings_for(emulator))
     app = http_app(server, host="127.0.0.1", token=None)
-    with BackgroundServer(app, header_timeout=0.2) as running:
+    with BackgroundServer(app, request_timeout=0.2) as running:
         silent = socket.create_connection(("127.0.0.1", running.port))
         silent.settimeout(5)
         started = time.monotonic()
@@ -242,35 +241,35 @@ def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(e
         silent.close()
 
 
-# Redis: a real server on loopback, started for these tests.
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("WIX_TEST_REQUIRE_REDIS"):
-            pytest.fail("redis-server is not installed, and WIX_TEST_REQUIRE_REDIS is set")
-        pytest.skip("redis-server is not installed (CI installs it)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
+def test_a_second_request_trickled_on_a_kept_alive_connection_is_closed_at_its_deadline(
+    emulator,
+):
+    server = build_server(settings_for(emulator))
+    app = http_app(server, host="127.0.0.1", token=None)
+    with (
+        BackgroundServer(app, request_timeout=0.3) as running,
+        socket.create_connection(("127.0.0.1", running.port)) as connection,
+    ):
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        connection.settimeout(5)
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        connection.settimeout(0.05)
+        closed = False
+        for byte in b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: " + b"a" * 200:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                connection.sendall(bytes([byte]))
+                closed = connection.recv(1) == b""
+            except TimeoutError:
+                continue
             except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+                closed = True
+            if closed or time.monotonic() - started > 4:
+                break
+    assert closed and time.monotonic() - started < 3
+
+
+# Redis: a real server on loopback (the redis_url fixture, in conftest.py).
 
 
 async def test_two_instances_on_redis_share_one_rate_budget(emulator, redis_url):
@@ -307,3 +306,80 @@ async def test_without_redis_an_instance_keeps_its_own_budget_and_says_so(emulat
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("this instance keeps its own rate budget" in w for w in warnings)
     assert not any(down in w for w in warnings)
+
+
+def deeply_nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"id": job_id(2)}
+    for _ in range(depth):
+        value = {"job": value}
+    return value
+
+
+DAMAGED_ENTRIES = {
+    "not UTF-8": b"garbage\x00\xff",
+    "a list nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "an object nested 100,000 deep": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    "an object deeper than any answer": json.dumps(deeply_nested(100)).encode(),
+    "not an object": b'"a job"',
+}
+
+
+async def redis_keys(url: str, pattern: str) -> list[bytes]:
+    from redis.asyncio import Redis
+
+    async with Redis.from_url(url) as redis:  # pyright: ignore[reportUnknownMemberType]
+        return [key async for key in redis.scan_iter(match=pattern)]
+
+
+async def overwrite(url: str, keys: list[bytes], value: bytes) -> None:
+    from redis.asyncio import Redis
+
+    async with Redis.from_url(url) as redis:  # pyright: ignore[reportUnknownMemberType]
+        for key in keys:
+            await redis.set(key, value, px=30_000)
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED_ENTRIES))
+async def test_a_damaged_job_answer_in_redis_is_a_miss_said_once(
+    emulator, redis_url, caplog, damage
+):
+    key = f"IST.damaged-{random.getrandbits(32)}"  # answers of its own
+    emulator.state.api_keys.add(key)
+    shared = {"mcp_redis_url": redis_url, "job_cache_seconds": 30, "api_key": key}
+    async with upstream(emulator, **shared) as first:
+        await first.get_job(job_id(2))
+    kept = await redis_keys(redis_url, f"wix-data-mover-mcp:job:{key_fingerprint(key)}:*")
+    assert kept
+    await overwrite(redis_url, kept, DAMAGED_ENTRIES[damage])
+    caplog.set_level(logging.WARNING, "wix_data_mover_mcp")
+    before = emulator.state.requests["get_job"]
+    async with upstream(emulator, **shared) as second, upstream(emulator, **shared) as third:
+        assert (await second.get_job(job_id(2)))["id"] == job_id(2)
+        assert (await third.get_job(job_id(2)))["id"] == job_id(2)
+    assert emulator.state.requests["get_job"] - before == 1  # fetched again once, then shared
+    ignored = [r for r in caplog.records if "Ignored an entry in Redis" in r.getMessage()]
+    assert len(ignored) == 1 and ignored[0].exc_info is None
+
+
+@pytest.mark.parametrize(
+    "memory",
+    [{"id": 5}, {"id": "not-a-job"}, {"caveats": "text"}, {"id": job_id(1), "caveats": 3}],
+)
+async def test_a_retry_remembered_in_redis_in_the_wrong_shape_is_not_taken_as_submitted(
+    emulator, redis_url, memory
+):
+    key = f"IST.retry-{random.getrandbits(32)}"
+    emulator.state.api_keys.add(key)
+    settings = settings_for(
+        emulator, api_key=key, mcp_redis_url=redis_url, allow_writes=True, job_cache_seconds=0
+    )
+    arguments = {"job_id": job_id(1)}
+    async with Client(build_server(settings, retry=FAST_RETRY)) as client:
+        first = await client.call_tool("retry_data_movement_job", arguments)
+    kept = await redis_keys(redis_url, f"wix-data-mover-mcp:job:retry:{key_fingerprint(key)}:*")
+    await overwrite(redis_url, kept, json.dumps(memory).encode())
+    async with Client(build_server(settings, retry=FAST_RETRY)) as client:
+        again = await client.call_tool("retry_data_movement_job", arguments)
+    assert first.is_error is False and again.is_error is False, texts(again)
+    assert (again.structured_content or {})["repeated"] is False
+    assert texts(again)[0].startswith(f"Submitted a retry of job {job_id(1)} as job ")

@@ -3,6 +3,9 @@ crash, a hang, or a request to another path."""
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +17,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from mcp import Client
 
+from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.serve.app import build_server
-from wix_data_mover_mcp.tools.jobs import job_result
+from wix_data_mover_mcp.tools.logs import logs_position
+from wix_data_mover_mcp.tools.results import job_result
+from wix_data_mover_mcp.tools.sites import sites_position
+from wix_data_mover_mcp.wix.cursors import MAX_CURSOR_CHARS
+from wix_data_mover_mcp.wix.finder import _Position  # pyright: ignore[reportPrivateUsage]
 from wix_data_mover_mcp.wix.models import MovementLog, parse_job, parse_leniently
-from wix_data_mover_mcp.words.summary import group_failures, job_line, summarize_logs
+from wix_data_mover_mcp.words.lists import job_line
+from wix_data_mover_mcp.words.logs import group_failures, summarize_logs
 
 from . import payloads
 from .conftest import FAST_RETRY, texts
@@ -195,3 +204,64 @@ async def test_any_string_as_a_job_id_is_refused_or_served_never_sent_elsewhere(
                 assert "is not a job id" in texts(result)[0]
     for path in paths:
         assert JOB_PATH.match(path.split("?")[0].removesuffix("/logs")), path
+
+
+def cursor_of(value: Any) -> str:
+    """Any JSON value wrapped the way the server wraps its cursors."""
+    text = json.dumps(value, allow_nan=True).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+CURSOR_DECODERS = {
+    "jobs": lambda cursor: _Position.decode(cursor),
+    "logs": lambda cursor: logs_position(payloads.PARTIAL_ID, cursor),
+    "sites": sites_position,
+}
+
+
+@given(
+    kind=st.sampled_from(list(CURSOR_DECODERS)),
+    data=st.lists(json_values, max_size=6)
+    | st.sampled_from(
+        [
+            [[], None, None, math.inf],
+            [[], None, None, -math.inf],
+            [[], None, None, math.nan],
+            [[], None, None, 1e300],
+            [[], None, None, True],
+            [{"a": 1}, None, None, 0],
+            ["COMPLETED", None, None, 0],
+            [[], None, None, -1],
+            [math.inf],
+            [-3],
+            [payloads.PARTIAL_ID, 7],
+            [],
+        ]
+    ),
+)
+def test_any_data_in_a_cursor_is_a_position_or_one_sentence(kind, data):
+    try:
+        CURSOR_DECODERS[kind](cursor_of([kind, *data]))
+    except WixApiError as exc:
+        assert str(exc).startswith("That cursor was not given out by ")
+        assert "\n" not in str(exc)
+
+
+@given(kind=st.sampled_from(list(CURSOR_DECODERS)), cursor=st.text(max_size=200))
+def test_any_text_as_a_cursor_is_a_position_or_one_sentence(kind, cursor):
+    try:
+        CURSOR_DECODERS[kind](cursor)
+    except WixApiError as exc:
+        assert str(exc).startswith("That cursor was not given out by ")
+
+
+@pytest.mark.parametrize("kind", list(CURSOR_DECODERS))
+def test_a_cursor_nested_deeper_than_the_parser_goes_is_one_sentence(kind):
+    cursor = (
+        base64.urlsafe_b64encode(b'["' + kind.encode() + b'",' + b"[" * 2000 + b"]" * 2000 + b"]")
+        .decode()
+        .rstrip("=")
+    )
+    assert len(cursor) <= MAX_CURSOR_CHARS
+    with pytest.raises(WixApiError, match=r"^That cursor was not given out by "):
+        CURSOR_DECODERS[kind](cursor)

@@ -67,7 +67,7 @@ async def test_sites_are_listed_by_name_id_and_url(emulator):
     async with Client(account(emulator)) as client:
         every = await client.call_tool("list_wix_sites", {})
         some = await client.call_tool("list_wix_sites", {"name_contains": "RIVERSIDE"})
-    assert texts(every)[0].startswith("5 of the 5 sites this key covers:")
+    assert texts(every)[0].startswith("5 of the account's 5 sites:")
     assert (
         f'- "Harbor Dental" · {demo.DENTAL_SITE_ID} · https://www.harbor-dental.example'
         in (texts(every)[0])
@@ -123,7 +123,7 @@ async def test_without_a_default_site_the_error_lists_the_sites_instead_of_a_428
         result = await client.call_tool("get_data_movement_job", {"job_id": demo.PRODUCTS_IMPORT})
     assert result.is_error is True
     text = texts(result)[0]
-    assert "Which site? This key covers 5 sites:" in text and "(428)" not in text
+    assert "Which site? The account has 5 sites:" in text and "(428)" not in text
     assert '"Nordic Ski School"' in text
 
 
@@ -185,6 +185,49 @@ async def test_the_site_list_says_which_sites_the_key_cannot_read_once_known(emu
         await client.call_tool("list_data_movement_jobs_across_sites", {})
         result = await client.call_tool("list_wix_sites", {"name_contains": "lakeview"})
     assert texts(result)[0].endswith("· the key cannot read its jobs (403)")
+
+
+async def test_whether_a_sites_jobs_can_be_read_is_not_yet_checked_until_a_read_shows_it():
+    with Emulator() as own:
+        async with Client(account(own)) as client:
+            before = await client.call_tool("list_wix_sites", {})
+            await client.call_tool("list_data_movement_jobs", {"site": "Harbor Dental"})
+            middle = await client.call_tool("list_wix_sites", {})
+            await client.call_tool("list_data_movement_jobs_across_sites", {})
+            after = await client.call_tool("list_wix_sites", {})
+
+    def readable(result: Any) -> dict[str | None, bool | None]:
+        return {s["name"]: s["jobs_readable"] for s in (result.structured_content or {})["sites"]}
+
+    assert set(readable(before).values()) == {None}
+    assert (
+        f"· {demo.HIDDEN_SITE_ID} · https://www.lakeview-hotel.example · jobs not yet checked"
+        in (texts(before)[0])
+    )
+    assert readable(middle)["Harbor Dental"] is True
+    assert readable(middle)["Lakeview Hotel"] is None
+    assert readable(after)["Lakeview Hotel"] is False
+    assert readable(after)["Nordic Ski School"] is True
+    assert "· jobs readable" in texts(after)[0]
+
+
+async def test_sites_left_unasked_by_the_servers_own_rate_budget_are_said_not_asked():
+    with Emulator(seeded=False) as own:
+        demo.seed_agency(own.state, sites=20, now=own.state.now())
+        async with Client(account(own, rate_limit_per_minute=6)) as client:
+            result = await client.call_tool("list_data_movement_jobs_across_sites", {})
+    text = texts(result)[0]
+    assert own.state.requests["query_sites"] == 1 and own.state.requests["query_jobs"] == 5
+    assert text.startswith("5 of 5 sites had jobs submitted in the last 7d.")
+    assert "could not be read" not in text and "did not answer" not in text
+    assert (
+        "15 sites were not asked: this server's own rate budget for the key "
+        "(WIX_RATE_LIMIT_PER_MINUTE) was used up before their turn, so no request about them "
+        "was sent. Ask again in about "
+    ) in text
+    assert text.endswith(" and 7 more.")
+    sites = (result.structured_content or {})["sites"]
+    assert sum(site.get("asked") is False for site in sites) == 15
 
 
 async def test_tools_list_sizes_in_each_mode(emulator):

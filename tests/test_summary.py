@@ -6,7 +6,8 @@ import pytest
 from inline_snapshot import snapshot
 
 from wix_data_mover_mcp.wix.models import parse_job
-from wix_data_mover_mcp.words.summary import job_line, percent_complete, summarize_job
+from wix_data_mover_mcp.words.job import percent_complete, summarize_job
+from wix_data_mover_mcp.words.lists import job_line
 
 from . import payloads
 
@@ -20,19 +21,19 @@ def summary(raw: dict) -> str:
 
 def test_completed_import_says_counts_duration_and_write_policy():
     assert summary(payloads.csv_import_completed()) == snapshot(
-        'Job "Products import" (0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60) completed 4 min 20 s ago: CSV file → collection "Products" (existing items overwritten). 1,250 of 1,250 items moved (1,200 created, 50 updated). It finished 2 min 14 s after it was submitted.'
+        'Job "Products import" (0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60) completed 4 min 20 s ago: CSV file → collection "Products" (write policy: overwrite existing items). 1,250 of 1,250 items moved (1,200 created, 50 updated). It finished 2 min 14 s after it was submitted.'
     )
 
 
 def test_failed_import_explains_the_code_and_what_to_try():
     assert summary(payloads.jsonl_import_failed()) == snapshot(
-        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (existing items overwritten). It failed 12 s after it was submitted. Error WDH0003 means invalid data: the file is corrupt or in an unsupported format. Wix says: "Line 17: unexpected end of JSON input". Check that the file is UTF-8 JSONL, one JSON object per line, then upload it and submit the job again. Before it failed, 0 items were moved.'
+        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (write policy: overwrite existing items). It failed 12 s after it was submitted. Error WDH0003 means invalid data: the data to move has an invalid format or unexpected values. Wix says: "Line 17: unexpected end of JSON input". Check the file (it is valid JSONL, one JSON object per line), then upload it and submit the job again. Before it failed, 0 items were moved.'
     )
 
 
 def test_partially_successful_job_points_to_the_movement_logs():
     assert summary(payloads.partially_successful()) == snapshot(
-        'Job "Members CSV" (2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182) finished 2 h 26 min ago with some items rejected: CSV file → collection "Members" (existing items overwritten). 470 of 500 items moved (470 created), 30 rejected. Cause: "Some items were rejected by the destination". The movement logs (30 logs recorded) say which items were rejected and why: call list_data_movement_job_logs with this job id.'
+        'Job "Members CSV" (2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182) finished 2 h 26 min ago with some items rejected: CSV file → collection "Members" (write policy: overwrite existing items). 470 of 500 items moved (470 created), 30 rejected. Cause: "Some items were rejected by the destination". The movement logs (30 logs recorded) say which items were rejected and why: call list_data_movement_job_logs with this job id.'
     )
 
 
@@ -44,35 +45,35 @@ def test_completed_export_gives_the_download_url():
 
 def test_running_job_in_bytes_shows_sizes_elapsed_and_time_left():
     assert summary(payloads.running_in_bytes()) == snapshot(
-        'Job "Catalog upload" (4e7a9d6c-2f5b-4a0c-9d4e-5f60718293a4) is in progress, 41% done (12.3 MB of 30.0 MB): CSV file → collection "Catalog" (existing items overwritten). So far 4,100 items moved, 3 rejected. It was submitted 2 min ago; at its average pace since then, about 2 min 52 s is left.'
+        'Job "Catalog upload" (4e7a9d6c-2f5b-4a0c-9d4e-5f60718293a4) is in progress, 41% done (12.3 MB of 30.0 MB): CSV file → collection "Catalog" (write policy: overwrite existing items). So far 4,100 items moved, 3 rejected. It was submitted 2 min ago; at its average pace since then, about 2 min 52 s is left. The movement logs say which items were rejected and why: call list_data_movement_job_logs with this job id.'
     )
 
 
 def test_localization_job_lists_languages():
     assert summary(payloads.localization_in_progress()) == snapshot(
-        "Job 5f8b0e7d-3a6c-4b1d-8e5f-60718293a4b5 is in progress, 30% done (120 of 400 items): translated content (en) → translations (fr, de, es). So far 120 items moved. It was submitted 1 min ago; at its average pace since then, about 2 min 20 s is left."
+        'Job 5f8b0e7d-3a6c-4b1d-8e5f-60718293a4b5 is in progress, 30% done (120 of 400 items): translated content (en, fr, de, es) → CSV file "menu-translations.csv". So far 120 items exported to the file. It was submitted 1 min ago; at its average pace since then, about 2 min 20 s is left.'
     )
 
 
 def test_not_started_and_initializing_jobs():
     assert summary(payloads.uninitialized()) == snapshot(
-        'Job "Nightly sync" (6a9c1f8e-4b7d-4c2e-9f60-718293a4b5c6) has been submitted and has not started yet: Google Sheet tab "Inventory" → Wix Stores inventory.'
+        'Job "Nightly sync" (6a9c1f8e-4b7d-4c2e-9f60-718293a4b5c6) has been submitted and has not started yet: Google Sheet tab "Inventory" → Wix Stores inventory. A sync schedule triggered it (schedule aa11bb22-cc33-4d44-8e55-ff6677889900).'
     )
     assert summary(payloads.initializing()) == snapshot(
-        'Job "Media move" (7b0d2a9f-5c8e-4d3f-8a71-8293a4b5c6d7) is initializing (Wix is preparing the source and destination): Wix Media folder → Wix Media folder. It was submitted 30 s ago.'
+        'Job "Media move" (7b0d2a9f-5c8e-4d3f-8a71-8293a4b5c6d7) is initializing: Wix Media folder → Wix Media folder. It was submitted 30 s ago. It is a step of workflow bb22cc33-dd44-4e55-8f66-007788990011.'
     )
 
 
 def test_copy_from_another_site_names_that_site():
     assert summary(payloads.cross_site_copy()) == snapshot(
-        'Job "Copy recipes from staging" (8c1e3b0a-6d9f-4e4a-9b82-93a4b5c6d7e8) completed 4 h 28 min ago: collection "Recipes" of site 9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a → collection "Recipes" (collection emptied first). 64 of 64 items moved. It finished 1 min 5 s after it was submitted.'
+        'Job "Copy recipes from staging" (8c1e3b0a-6d9f-4e4a-9b82-93a4b5c6d7e8) completed 4 h 28 min ago: collection "Recipes" of site 9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a → collection "Recipes" (write policy: empty the collection first). 64 of 64 items moved. It finished 1 min 5 s after it was submitted. Field mapping: "title" → "name"; source fields not mapped are left out.'
     )
 
 
 def test_an_unknown_status_is_said_as_it_is():
     raw = payloads.running_in_bytes() | {"status": "PAUSED_BY_OWNER"}
     assert summary(raw) == snapshot(
-        'Job "Catalog upload" (4e7a9d6c-2f5b-4a0c-9d4e-5f60718293a4) has status "PAUSED_BY_OWNER", which this server does not know, 41% done (12.3 MB of 30.0 MB): CSV file → collection "Catalog" (existing items overwritten). It was submitted 2 min ago. So far 4,100 items moved, 3 rejected.'
+        'Job "Catalog upload" (4e7a9d6c-2f5b-4a0c-9d4e-5f60718293a4) has status "PAUSED_BY_OWNER", which this server does not know, 41% done (12.3 MB of 30.0 MB): CSV file → collection "Catalog" (write policy: overwrite existing items). It was submitted 2 min ago. So far 4,100 items moved, 3 rejected. The movement logs say which items were rejected and why: call list_data_movement_job_logs with this job id.'
     )
 
 
@@ -80,7 +81,7 @@ def test_failed_job_without_error_code_still_says_it_failed():
     raw = payloads.jsonl_import_failed()
     del raw["error"]
     assert summary(raw) == snapshot(
-        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (existing items overwritten). It failed 12 s after it was submitted. Wix gave no error code; check the movement logs, then submit it again. Before it failed, 0 items were moved.'
+        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (write policy: overwrite existing items). It failed 12 s after it was submitted. Wix gave no error code; check the movement logs, then submit it again. Before it failed, 0 items were moved.'
     )
 
 
@@ -88,7 +89,7 @@ def test_unknown_wix_data_error_code_is_named():
     raw = payloads.jsonl_import_failed()
     raw["error"] = {"code": "WDE0025", "description": "The item is too large"}
     assert summary(raw) == snapshot(
-        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (existing items overwritten). It failed 12 s after it was submitted. Error WDE0025. Wix says: "The item is too large". This is a Wix Data error: check the collection and its fields. Before it failed, 0 items were moved.'
+        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (write policy: overwrite existing items). It failed 12 s after it was submitted. Error WDE0025. Wix says: "The item is too large". This is a Wix Data error: check the collection and its fields. Before it failed, 0 items were moved.'
     )
 
 
@@ -96,7 +97,7 @@ def test_malformed_fields_are_mentioned():
     raw = payloads.partially_successful()
     raw["progress"]["itemsRejected"] = {"oops": 1}
     assert summary(raw) == snapshot(
-        'Job "Members CSV" (2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182) finished 2 h 26 min ago with some items rejected: CSV file → collection "Members" (existing items overwritten). 470 of 500 items moved (470 created). Cause: "Some items were rejected by the destination". The movement logs (30 logs recorded) say which items were rejected and why: call list_data_movement_job_logs with this job id. Some fields were malformed and left out of this summary: progress.itemsRejected.'
+        'Job "Members CSV" (2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182) finished 2 h 26 min ago with some items rejected: CSV file → collection "Members" (write policy: overwrite existing items). 470 of 500 items moved (470 created). Cause: "Some items were rejected by the destination". Wix recorded 30 movement logs for it; to read them, call list_data_movement_job_logs with this job id. Some fields were malformed and left out of this summary: progress.itemsRejected.'
     )
 
 
@@ -160,5 +161,5 @@ def test_a_copy_of_movement_logs_into_media_says_so():
         "destination": {"wixMedia": {"writePolicy": "SKIP_EXISTING"}},
     }
     assert summary(raw) == snapshot(
-        "Job 0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60 has been submitted and has not started yet: movement logs of job 2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182 → Wix Media folder (existing media skipped)."
+        "Job 0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60 has been submitted and has not started yet: movement logs of job 2c5e7b4a-0d3f-4e8a-9b2c-3d4e5f607182 → Wix Media folder (write policy: skip existing media)."
     )

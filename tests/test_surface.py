@@ -22,7 +22,27 @@ SITE = "d3e0a5c1-7b2f-4c8e-9a61-5f4b3c2d1e00"
 ACCOUNT = "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"
 
 # (tool, schema, property) added on purpose since the snapshot was taken, with the reason.
-ADDED: list[tuple[str, str, str]] = []
+# A finished export's link, as its own field: it was only inside the raw job, and clients
+# that show the model only the structured content had to dig for it.
+DOWNLOAD_URL = "download_url"
+ADDED: list[tuple[str, str, str]] = [
+    *(
+        (tool, "outputSchema", DOWNLOAD_URL)
+        for tool in (
+            "get_data_movement_job",
+            "wait_for_data_movement_job",
+            "terminate_data_movement_job",
+            "retry_data_movement_job",
+        )
+    ),
+    # A dry run makes every check and returns what would be done, without doing it.
+    ("retry_data_movement_job", "inputSchema", "dry_run"),
+    ("terminate_data_movement_job", "inputSchema", "dry_run"),
+    # Whether a retry submitted anything (not for a dry run, nor when the person said no), and
+    # the body a dry run would have submitted.
+    ("retry_data_movement_job", "outputSchema", "submitted"),
+    ("retry_data_movement_job", "outputSchema", "plan"),
+]
 
 
 async def surface(**extra: Any) -> dict[str, Any]:

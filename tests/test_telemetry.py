@@ -26,6 +26,7 @@ from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
 from wix_data_mover_mcp.serve.telemetry import configure_tracing
 
+from .conftest import FAST_RETRY
 from .payloads import CSV_IMPORT_ID, csv_import_completed
 
 EXPORTER = InMemorySpanExporter()
@@ -69,6 +70,32 @@ async def test_a_request_to_wix_is_a_child_span_and_carries_traceparent(
     assert int(trace_id, 16) == wix_span.context.trace_id
     assert int(span_id, 16) == wix_span.context.span_id
     assert version == "00"
+
+
+@pytest.mark.anyio
+async def test_no_span_carries_any_run_of_the_key_that_wix_or_an_error_echoed(
+    spans: InMemorySpanExporter, settings: Settings
+):
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    echoed = key.removeprefix("IST.")
+
+    def wix(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/logs"):
+            raise httpx.ConnectError(f"refused for {echoed}")
+        error = {"message": f"no {echoed}", "details": {"applicationError": {"code": echoed}}}
+        return httpx.Response(400, json=error, headers={"x-wix-request-id": echoed})
+
+    spans.clear()
+    server = build_server(settings, transport=httpx.MockTransport(wix), retry=FAST_RETRY)
+    async with Client(server) as client:
+        got = await client.call_tool("get_data_movement_job", {"job_id": CSV_IMPORT_ID})
+        logs = await client.call_tool("list_data_movement_job_logs", {"job_id": CSV_IMPORT_ID})
+    assert got.is_error and logs.is_error
+    finished = list(spans.get_finished_spans())
+    assert any(s.kind is SpanKind.CLIENT for s in finished)
+    seen = "\n".join(span.to_json() for span in finished)
+    secret = echoed[-20:]
+    assert not [secret[i : i + 12] for i in range(len(secret) - 11) if secret[i : i + 12] in seen]
 
 
 def test_without_an_endpoint_nothing_is_exported(monkeypatch: pytest.MonkeyPatch):

@@ -83,6 +83,7 @@ async def test_result_has_summary_raw_json_and_structured_content(settings):
         "finished": True,
         "percent_complete": 100,
         "job": raw,
+        "download_url": None,
     }
 
 
@@ -207,3 +208,56 @@ async def test_prompts_come_from_the_prompts_folder_with_their_arguments(setting
     assert f"Diagnose Wix data movement job {JOB_ID}." in text and "{job_id}" not in text
     check_text = check.messages[0].content.text  # type: ignore[union-attr]
     assert "Job id: not given" in check_text and "What it was about: products" in check_text
+
+
+async def test_a_finished_exports_link_is_a_field_of_its_own_and_in_the_summary(settings):
+    export = payloads.export_completed() | {"status": "PARTIALLY_SUCCESSFUL"}
+    running = payloads.running_in_bytes()
+    async with connected(settings, FakeWix(export, running)) as client:
+        done = await client.call_tool("get_data_movement_job", {"job_id": export["id"]})
+        busy = await client.call_tool("get_data_movement_job", {"job_id": running["id"]})
+    link = "https://download.wixstatic.com/data-mover/orders.csv?token=abc"
+    assert (done.structured_content or {})["download_url"] == link
+    assert f"Download the file: {link}" in texts(done)[0]
+    assert (busy.structured_content or {})["download_url"] is None
+
+
+async def test_a_demo_download_link_says_it_lasts_only_while_the_demo_runs(settings):
+    export = payloads.export_completed()
+    async with connected(settings, FakeWix(export), demo=True) as client:
+        result = await client.call_tool("get_data_movement_job", {"job_id": export["id"]})
+    assert "The built-in emulator serves this link only while the demo runs." in texts(result)[0]
+
+
+class StoppableWix(FakeWix):
+    """A running job that Wix, once asked to terminate it, reports as FAILED with a code that
+    does not say why."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        job = next(iter(self.jobs.values()))
+        if request.url.path.endswith("/terminate"):
+            self.jobs[job["id"]] = job | {
+                "status": "FAILED",
+                "finishedAt": "2026-04-22T10:29:30Z",
+                "error": {"code": "WDH0000"},
+            }
+            return httpx.Response(200, json={"job": job})  # still running, as it answers
+        return super().__call__(request)
+
+
+async def test_a_job_this_server_stopped_reads_as_stopped_on_request_afterwards(settings):
+    running = payloads.running_in_bytes()
+    wix = StoppableWix(running)
+    writer = settings.model_copy(update={"allow_writes": True})
+    async with connected(writer, wix) as client:
+        stopped = await client.call_tool("terminate_data_movement_job", {"job_id": running["id"]})
+        later = await client.call_tool("get_data_movement_job", {"job_id": running["id"]})
+    async with connected(settings, wix) as client:
+        elsewhere = await client.call_tool("get_data_movement_job", {"job_id": running["id"]})
+    assert (
+        'was stopped on request; Wix\'s answer still gives it "IN_PROGRESS"' in (texts(stopped)[0])
+    )
+    assert " was stopped on request " in texts(later)[0]
+    assert "(Wix gives its status as FAILED)" in texts(later)[0]
+    assert "Submit the job again" not in texts(later)[0]
+    assert " failed " in texts(elsewhere)[0]  # another server did not stop it

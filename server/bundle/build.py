@@ -24,7 +24,8 @@ import anyio
 from mcp import Client
 
 from wix_data_mover_mcp.config import Settings
-from wix_data_mover_mcp.serve.app import RETRY_OFFER, build_server
+from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.serve.instructions import RETRY_OFFER
 from wix_data_mover_mcp.tools.prompts import load_prompts
 
 HERE = Path(__file__).parent

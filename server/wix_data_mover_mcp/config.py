@@ -53,6 +53,25 @@ def _redis_url_or_none(value: SecretStr | None) -> SecretStr | None:
     return SecretStr(url)
 
 
+MIN_STATE_KEY_BYTES = 32
+
+
+def state_keys(value: SecretStr | None) -> list[str]:
+    """WIX_MCP_REQUEST_STATE_KEY as its keys: the first seals, every one unseals (rotation)."""
+    if value is None:
+        return []
+    return [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
+
+
+def _state_key_or_none(value: SecretStr | None) -> SecretStr | None:
+    keys = state_keys(value)
+    if not keys:
+        return None
+    if any(len(key.encode()) < MIN_STATE_KEY_BYTES for key in keys):
+        raise ValueError(f"each key must be at least {MIN_STATE_KEY_BYTES} bytes long")
+    return SecretStr(",".join(keys))
+
+
 OptionalGuid = Annotated[str | None, AfterValidator(_guid_or_none)]
 
 
@@ -78,6 +97,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=150, ge=1, le=1_000_000)
     job_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     mcp_redis_url: Annotated[SecretStr | None, AfterValidator(_redis_url_or_none)] = None
+    # Seals the state of a question to the person between rounds, so any instance can resume it.
+    mcp_request_state_key: Annotated[SecretStr | None, AfterValidator(_state_key_or_none)] = None
 
     @property
     def base_url(self) -> str:
@@ -99,6 +120,8 @@ _HINTS = {
     "rate_limit_per_minute": "Give a whole number of requests a minute, 1 or more (default 150).",
     "job_cache_seconds": "Give the seconds a job's answer is shared, 0 to 60 (default 1).",
     "mcp_redis_url": "Use a URL such as redis://localhost:6379/0, or unset it.",
+    "mcp_request_state_key": "Make one with openssl rand -hex 32; to rotate, put the new key "
+    "first and keep the old one after a comma for ten minutes.",
 }
 
 

@@ -1,7 +1,13 @@
-"""The one error the Wix client raises. Kept apart from the client so that code which only
-handles it does not import the HTTP stack."""
+"""The errors that carry a sentence for the model and the person behind it, and incidents: the
+one way an unexpected exception becomes such a sentence. Kept apart from the client so that code
+which only handles them does not import the HTTP stack."""
 
 from __future__ import annotations
+
+import logging
+import secrets
+
+log = logging.getLogger("wix_data_mover_mcp")
 
 
 class WixApiError(Exception):
@@ -26,3 +32,22 @@ class BudgetExhausted(WixApiError):
     def __init__(self, message: str, *, retry_in: float) -> None:
         super().__init__(message)
         self.retry_in = retry_in
+
+
+class Incident(WixApiError):
+    """Something went wrong inside this server. The sentence names an incident id that the log
+    names too, beside the traceback, so whoever runs the server can find what happened."""
+
+    def __init__(self, incident_id: str, doing: str) -> None:
+        super().__init__(
+            f"Something went wrong inside this server while {doing} (incident {incident_id}). "
+            "Try again; if it happens again, give the incident id to whoever runs this server."
+        )
+        self.incident_id = incident_id
+
+
+def incident(exc: BaseException, doing: str) -> Incident:
+    """Log `exc` with its traceback once, under a new short id, and return the sentence."""
+    ident = secrets.token_hex(4)
+    log.error("Incident %s while %s", ident, doing, exc_info=exc)
+    return Incident(ident, doing)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .config import is_guid
+
 _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+")
 
 
@@ -35,3 +37,17 @@ def plain_url(url: str, limit: int = 600) -> str:
     if plain and cleaned.startswith(("https://", "http://")) and len(cleaned) <= limit:
         return cleaned
     return quote(cleaned, 200)
+
+
+CODE_SHAPE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def shown_id(value: str | None) -> str:
+    """A GUID as it is; anything else from Wix quoted, so it cannot pass for our words."""
+    if not value:
+        return "(no id)"
+    return value if is_guid(value) else quote(value, 60)
+
+
+def shown_code(value: str) -> str:
+    return value if CODE_SHAPE.fullmatch(value) else quote(value, 40)

@@ -14,6 +14,7 @@ from mcp.types import CallToolResult, TextContent
 
 from ..config import Settings, SettingsError
 from ..serve.app import build_server
+from .output import print_text
 
 
 def demo_settings(base_url: str, **overrides: Any) -> Settings:
@@ -143,6 +144,4 @@ def _heading(text: str) -> None:
 
 
 def _say(text: str) -> None:
-    from .commands import print_text
-
     print_text(text, indent="  ", subsequent="    ")

@@ -1,285 +1,57 @@
 """Command line: `wix-data-mover-mcp` serves MCP over stdio; subcommands are for people.
 
-Imports are deferred to the command that needs them, so the stdio path starts quickly.
+Imports are deferred to the command that needs them, so the stdio path starts quickly. The
+commands and their arguments are in parser.py; this module runs them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
-from .. import __version__
+from .parser import Runner, build_parser
 
 if TYPE_CHECKING:
     from ..config import Settings, SettingsError
+    from ..serve.auth import OAuthSettings
+    from ..tools.access import SiteAccess
 
 log = logging.getLogger("wix_data_mover_mcp")
-WATCH_TIMED_OUT = 3
 
-EPILOG = """\
-With no command, serves MCP over stdio (what an assistant runs). Configuration comes from
-WIX_API_KEY, WIX_SITE_ID, WIX_ACCOUNT_ID, WIX_API_BASE_URL and WIX_API_TIMEOUT; add --demo to
-use the built-in emulator instead of Wix.
-"""
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser(_runner).parse_command_line(argv)
     _configure_logging(verbose=args.verbose)
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it; what
+        # is still buffered goes nowhere rather than failing again at exit.
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no file behind it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
-class _Parser(argparse.ArgumentParser):
-    """Every mistake on the command line is one line with what to do, never a usage dump."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # No abbreviations: "--all" must never read as a prefix of "--allow-writes".
-        super().__init__(*args, **kwargs, allow_abbrev=False)
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: {message}; see '{self.prog} --help'.\n")
-        raise SystemExit(2)
-
-
-def _whole_number(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"give a number from {low} to {high}, not {value}")
-        return value
-
-    return parse
-
-
-PORT = _whole_number(0, 65535)  # 0: any free port
-COMMANDS_HELP = {
-    "serve": (
-        "serve MCP (stdio by default; what an assistant runs)",
-        "wix-data-mover-mcp serve --transport http --port 8000",
-    ),
-    "demo": ("a guided tour on demo data, no Wix account needed", "wix-data-mover-mcp demo"),
-    "emulator": (
-        "run the Data Mover emulator on loopback, for trying things by hand",
-        "wix-data-mover-mcp emulator --port 8765",
-    ),
-    "doctor": ("check the settings and the access to Wix", "wix-data-mover-mcp doctor"),
-    "setup": (
-        "print (or write) the configuration for Claude Desktop, Claude Code, Cursor or VS Code",
-        "wix-data-mover-mcp setup cursor --write",
-    ),
-    "sites": (
-        "list the sites of the account (account mode: WIX_ACCOUNT_ID)",
-        "wix-data-mover-mcp sites --name bakery",
-    ),
-    "job": ("show one job: status, progress, errors", "wix-data-mover-mcp job 0a3c5f2e-…"),
-    "jobs": (
-        "list recent jobs, newest first; or across every site of the account",
-        "wix-data-mover-mcp jobs --all-sites --status FAILED --since 7d",
-    ),
-    "logs": (
-        "why a job's items were rejected, grouped by error code",
-        "wix-data-mover-mcp logs 0a3c5f2e-… --export rejected.csv",
-    ),
-    "schedules": (
-        "the site's scheduled data syncs: cadence, last and next run, latest job",
-        "wix-data-mover-mcp schedules",
-    ),
-    "retry": (
-        "submit a finished job again (asks first on a terminal)",
-        "wix-data-mover-mcp retry 0a3c5f2e-… --skip-existing",
-    ),
-    "watch": (
-        "follow a job to its end with a progress bar",
-        "wix-data-mover-mcp watch 0a3c5f2e-… --timeout 600",
-    ),
-}
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="wix-data-mover-mcp",
-        description="MCP server for Wix Data Mover jobs: imports, exports and copies.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_common(parser, default=False)
-    _add_allow_terminate(parser, default=False)
-    parser.set_defaults(run=_serve, transport="stdio", host=None, port=None, allowed_host=[])
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-
-    def command(name: str, run: Callable[[argparse.Namespace], int], *, demo: bool = True) -> Any:
-        text, example = COMMANDS_HELP[name]
-        sub = commands.add_parser(
-            name,
-            help=text,
-            description=text[0].upper() + text[1:] + ".",
-            epilog=f"example:\n  {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        # SUPPRESS: a flag given before the command is not overwritten by the command's default.
-        _add_common(sub, default=argparse.SUPPRESS, demo=demo)
-        sub.set_defaults(run=run)
-        return sub
-
-    serve = command("serve", _serve)
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", help="HTTP address (default 127.0.0.1)")
-    serve.add_argument("--port", type=PORT, help="HTTP port (default 8000)")
-    serve.add_argument(
-        "--allowed-host",
-        action="append",
-        default=[],
-        metavar="HOST[:PORT]",
-        help="a Host header to accept behind a proxy or DNS name (repeatable)",
-    )
-    serve.add_argument(
-        "--insecure-no-auth",
-        action="store_true",
-        help="serve a non-loopback address without WIX_MCP_AUTH_TOKEN (not recommended)",
-    )
-    _add_allow_terminate(serve, default=argparse.SUPPRESS)
-
-    command("demo", _demo, demo=False)
-    emulator = command("emulator", _emulator, demo=False)
-    emulator.add_argument("--port", type=PORT, default=8765, help="port (default 8765)")
-    command("doctor", _command("doctor"))
-    setup = command("setup", _setup, demo=False)
-    setup.add_argument(
-        "client",
-        nargs="?",
-        choices=["claude-desktop", "claude-code", "cursor", "vscode"],
-        help="which client (all of them when left out)",
-    )
-    setup.add_argument(
-        "--write",
-        action="store_true",
-        help="show the change to the client's file, then write only this server's entry",
-    )
-    setup.add_argument("--yes", action="store_true", help="with --write: do not ask first")
-
-    sites = command("sites", _command("sites"))
-    sites.add_argument("--name", help="text in the site's name")
-    _add_json(sites)
-
-    job = command("job", _command("job"))
-    job.add_argument("job_id", help="the job's id, a GUID")
-    job.add_argument("--html", metavar="FILE", help="also write the job card, to open in a browser")
-    _add_site(job)
-    _add_json(job)
-
-    jobs = command("jobs", _command("jobs"))
-    jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
-    jobs.add_argument("--name", help="text in the job's name, collection or file name")
-    jobs.add_argument(
-        "--limit", type=_whole_number(1, 50), default=10, help="jobs per page, 1 to 50"
-    )
-    _add_site(jobs)
-    jobs.add_argument(
-        "--all-sites", action="store_true", help="search every site of the account at once"
-    )
-    jobs.add_argument(
-        "--since", metavar="SPAN", help="with --all-sites: submitted within, e.g. 24h or 7d"
-    )
-    _add_paging(jobs)
-    _add_json(jobs)
-
-    logs = command("logs", _command("logs"))
-    logs.add_argument("job_id", help="the job's id, a GUID")
-    logs.add_argument(
-        "--limit", type=_whole_number(1, 100), default=50, help="logs per page, 1 to 100"
-    )
-    logs.add_argument(
-        "--export",
-        metavar="FILE",
-        help="write every rejected item (all pages) to a CSV file: item or row, code, description",
-    )
-    _add_site(logs)
-    _add_paging(logs)
-    _add_json(logs)
-
-    schedules = command("schedules", _command("schedules"))
-    _add_site(schedules)
-    _add_json(schedules)
-
-    retry = command("retry", _command("retry"))
-    retry.add_argument("job_id", help="the finished job's id, a GUID")
-    retry.add_argument(
-        "--skip-existing",
-        action="store_true",
-        help="leave items already in the destination collection alone",
-    )
-    retry.add_argument("--yes", action="store_true", help="do not ask first")
-    _add_site(retry)
-    _add_json(retry)
-
-    watch = command("watch", _command("watch"))
-    watch.add_argument("job_id", help="the job's id, a GUID")
-    _add_site(watch)
-    watch.add_argument(
-        "--timeout",
-        type=_whole_number(1, 86_400),
-        metavar="SECONDS",
-        help=f"give up after this long (exit code {WATCH_TIMED_OUT})",
-    )
-    return parser
-
-
-def _add_common(parser: argparse.ArgumentParser, *, default: Any, demo: bool = True) -> None:
-    if demo:
-        parser.add_argument(
-            "--demo",
-            action="store_true",
-            default=default,
-            help="use the built-in emulator and its demo jobs",
-        )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", default=default, help="log more on stderr"
-    )
-
-
-def _add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json", action="store_true", help="print the tool's structured result as JSON"
-    )
-
-
-def _add_site(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--site", metavar="NAME|ID", help="the site, in account mode (default: WIX_SITE_ID)"
-    )
-
-
-def _add_paging(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--cursor", help="continue from the cursor a previous page printed")
-    group.add_argument("--all", action="store_true", help="read every page")
-
-
-def _add_allow_terminate(parser: argparse.ArgumentParser, *, default: Any) -> None:
-    parser.add_argument(
-        "--allow-terminate",
-        action="store_true",
-        default=default,
-        help="offer terminate_data_movement_job",
-    )
-    parser.add_argument(
-        "--allow-writes",
-        action="store_true",
-        default=default,
-        help="offer the tools that write: retry_data_movement_job and terminate",
-    )
+def _runner(name: str) -> Runner:
+    """What runs a command: serve, demo, emulator and setup are here; the rest, commands.py."""
+    own: dict[str, Runner] = {
+        "serve": _serve,
+        "demo": _demo,
+        "emulator": _emulator,
+        "setup": _setup,
+    }
+    return own.get(name) or _command(name)
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -289,6 +61,10 @@ def _configure_logging(*, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    from ..wix.scrub import SecretsFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(SecretsFilter())  # the key, whole or in part, never reaches a log
     # httpx logs every request URL at INFO; keep stderr for what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -297,13 +73,22 @@ def _configure_logging(*, verbose: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from ..serve.app import build_server
     from ..serve.auth import OAuthConfigError, configure_audit, load_oauth_settings
+    from ..serve.server import FATAL_EXIT_STATUS
     from ..serve.telemetry import configure_tracing
+    from ..tools.access import PolicyError
 
-    if args.transport == "stdio" and (args.host or args.port or args.allowed_host):
+    if args.transport == "stdio" and (
+        args.host or args.port or args.allowed_host or args.metrics_port or args.metrics_host
+    ):
         sys.stderr.write(
-            "wix-data-mover-mcp serve: --host, --port and --allowed-host apply only with "
-            "--transport http.\n"
+            "wix-data-mover-mcp serve: --host, --port, --allowed-host and --metrics-* apply "
+            "only with --transport http.\n"
         )
+        return 2
+    try:
+        metrics_at = metrics_address(args, os.environ)
+    except ValueError as exc:
+        sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
         return 2
     with _settings_source(args) as settings:
         if isinstance(settings, Exception):
@@ -313,11 +98,12 @@ def _serve(args: argparse.Namespace) -> int:
             server_settings = settings.model_copy(update={k: True for k, v in allowed.items() if v})
         try:
             oauth = load_oauth_settings() if args.transport == "http" else None
+            site_access = load_site_access(args.transport, oauth, server_settings, os.environ)
             keep, audit_file = audit_trail(args.transport, os.environ)
             if keep:
                 configure_audit(audit_file)
             configure_tracing()
-        except OAuthConfigError as exc:
+        except (OAuthConfigError, PolicyError) as exc:
             sys.stderr.write(f"wix-data-mover-mcp serve: {exc}\n")
             return 2
         except OSError as exc:
@@ -326,7 +112,18 @@ def _serve(args: argparse.Namespace) -> int:
                 f"({exc.strerror}); give a writable file, or unset it for stderr.\n"
             )
             return 2
-        server = build_server(server_settings, demo=args.demo, oauth=oauth)
+        metrics = None
+        if metrics_at is not None:
+            from ..serve.metrics import Metrics
+
+            metrics = Metrics()
+        server = build_server(
+            server_settings,
+            demo=args.demo,
+            oauth=oauth,
+            site_access=site_access,
+            metrics=metrics,
+        )
         if args.transport == "http":
             from ..serve.http_app import serve_http
 
@@ -337,18 +134,80 @@ def _serve(args: argparse.Namespace) -> int:
                 allowed_hosts=args.allowed_host,
                 insecure_no_auth=args.insecure_no_auth,
                 oauth=oauth,
+                metrics_at=metrics_at,
             )
-        from ..serve.stdio import bound_stdin
+        from ..serve.stdio import bound_stdin, stop_on_ctrl_c
 
         interactive = sys.stdin.isatty()
-        bound_stdin()
+        stdin = bound_stdin()
+        stop_on_ctrl_c(stdin)
         if interactive:
             log.warning(
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
                 "To look around yourself, try 'wix-data-mover-mcp demo'. Ctrl-C stops."
             )
-        server.run()
-    return 0
+        try:
+            server.run()
+        except Exception:
+            if server.fatal is None:
+                raise
+            return FATAL_EXIT_STATUS  # the server logged why as it stopped
+    return INTERRUPTED if stdin.stopped else 0
+
+
+def metrics_address(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, int] | None:
+    """Where to serve /metrics over HTTP: --metrics-port or WIX_MCP_METRICS_PORT, on
+    --metrics-host (default 127.0.0.1); None when neither is set, or when serving stdio."""
+    port = args.metrics_port
+    given = env.get("WIX_MCP_METRICS_PORT", "").strip()
+    if port is None and given and args.transport == "http":
+        if not given.isdigit() or not 0 < int(given) <= 65535:
+            raise ValueError(
+                f"WIX_MCP_METRICS_PORT must be a port number from 1 to 65535, not {given[:20]!r}."
+            )
+        port = int(given)
+    if port is None:
+        if args.metrics_host:
+            raise ValueError("--metrics-host goes with --metrics-port (or WIX_MCP_METRICS_PORT).")
+        return None
+    return args.metrics_host or "127.0.0.1", port
+
+
+def load_site_access(
+    transport: str,
+    oauth: OAuthSettings | None,
+    settings: Settings | SettingsError,
+    env: Mapping[str, str],
+) -> SiteAccess | None:
+    """WIX_MCP_SITE_ACCESS, read and checked (every site it names by name exists), or None when
+    it is not set; a PolicyError says what is wrong. Only an HTTP server with OAuth knows who
+    calls, so it is refused anywhere else."""
+    import anyio
+
+    from ..config import Settings
+    from ..errors import WixApiError
+    from ..tools.access import PolicyError, SiteAccess, SitePolicy
+
+    path = env.get("WIX_MCP_SITE_ACCESS", "").strip()
+    if not path:
+        return None
+    if transport != "http" or oauth is None:
+        raise PolicyError(
+            "WIX_MCP_SITE_ACCESS needs --transport http with OAuth (WIX_MCP_OAUTH_ISSUER): "
+            "only then does each caller carry the claims its grants are matched against."
+        )
+    policy = SitePolicy.load(path)
+    if isinstance(settings, Settings):
+        from .doctor import site_names_problem
+
+        try:
+            problem = anyio.run(site_names_problem, settings, policy)
+        except WixApiError as exc:  # checked again on each reload; unknown names match nothing
+            log.warning("The site names in WIX_MCP_SITE_ACCESS could not be checked: %s", exc)
+            problem = None
+        if problem:
+            raise PolicyError(problem)
+    return SiteAccess(path, policy)
 
 
 def audit_trail(transport: str, env: Mapping[str, str]) -> tuple[bool, str | None]:
@@ -383,6 +242,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _emulator(args: argparse.Namespace) -> int:
     from ..emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+    from ..emulator.seed import DEMO_ACCOUNT_ID
     from ..serve.http_server import PortUnavailable
 
     try:
@@ -390,9 +250,14 @@ def _emulator(args: argparse.Namespace) -> int:
     except PortUnavailable as exc:
         sys.stderr.write(f"wix-data-mover-mcp emulator: {exc}\n")
         return 1
-    print(f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server at it with:")
     print(
-        f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}"
+        f"Data Mover emulator on {emulator.url} (Ctrl-C to stop). Point the server or the "
+        "commands at it with:",
+        f"  WIX_API_BASE_URL={emulator.url} WIX_API_KEY={DEMO_API_KEY} WIX_SITE_ID={DEMO_SITE_ID}",
+        f"and, for every site of the demo account (account mode): WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}",
+        "Jobs you submit and export links last as long as it runs.",
+        sep="\n",
+        flush=True,
     )
     emulator.serve_forever()
     return 0
@@ -403,19 +268,29 @@ def _setup(args: argparse.Namespace) -> int:
 
     from . import setup
 
+    demo = bool(getattr(args, "demo", False))
     if args.write and not args.client:
         sys.stderr.write("wix-data-mover-mcp setup: name the client to --write, e.g. cursor.\n")
         return 2
     if not args.write:
         names = setup.clients(Path.home(), Path.cwd())
+        shown: list[str] = []
         for client in [args.client] if args.client else names:
             if not args.client:
                 print(f"\n{names[client].title}:")
-            print(setup.snippet(client))
-        print(f"\nReplace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
+            shown.append(setup.snippet(client, demo=demo))
+            print(shown[-1])
+        for line in setup.hints(args.client, demo=demo, text="\n".join(shown)):
+            print(line, file=sys.stderr)
         return 0
+    if setup.clients(Path.home(), Path.cwd())[args.client].path is None:
+        sys.stderr.write(
+            "wix-data-mover-mcp setup: Claude Code is configured with a command: run "
+            "'wix-data-mover-mcp setup claude-code' and then the command it prints.\n"
+        )
+        return 2
     try:
-        path, before, after = setup.plan_write(args.client, Path.home(), Path.cwd())
+        path, before, after = setup.plan_write(args.client, Path.home(), Path.cwd(), demo=demo)
     except setup.SetupError as exc:
         sys.stderr.write(f"wix-data-mover-mcp setup: {exc}\n")
         return 1
@@ -426,12 +301,14 @@ def _setup(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             sys.stderr.write("wix-data-mover-mcp setup: add --yes to write without asking.\n")
-            return 1
+            return 2
         if input(f"Write {path}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing written.")
             return 1
     setup.write(path, after)
-    print(f"Wrote {path}. Replace {setup.KEY_PLACEHOLDER!r} with the key, then restart the client.")
+    print(f"Wrote {path}.")
+    for line in setup.hints(args.client, demo=demo, text=after):
+        print(line, file=sys.stderr)
     return 0
 
 

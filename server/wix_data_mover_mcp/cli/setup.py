@@ -1,8 +1,11 @@
-"""`setup`: the configuration each MCP client needs, with this installation's absolute command.
+"""`setup`: the configuration each MCP client needs, with a command that starts this server
+from wherever the client runs it.
 
-Prints the snippet for a client; with --write, shows the change to the client's file and then
-writes only this server's entry, leaving every other server as it was. The API key is never
-printed or written: the snippet carries a placeholder (VS Code asks for the key itself).
+Prints the snippet for a client (only the snippet on stdout, so `setup cursor > mcp.json` is the
+file; what to fill in goes to stderr); with --write, shows the change to the client's file and
+then writes only this server's entry, leaving every other server as it was. The API key is never
+printed or written: the snippet carries a placeholder (VS Code asks for the key itself). With
+--demo, the configuration runs the built-in emulator and needs no key.
 """
 
 from __future__ import annotations
@@ -10,13 +13,23 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import shutil
+import shlex
+import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from ..config import API_KEYS_URL
 
 NAME = "wix-data-mover"
+SCRIPT = "wix-data-mover-mcp"
+DISTRIBUTION = "wix-data-mover-mcp"
 KEY_PLACEHOLDER = "<your Wix API key>"
 SITE_PLACEHOLDER = "<your site id>"
 
@@ -32,12 +45,86 @@ class ClientConfig:
     section: str  # "mcpServers" or "servers"
 
 
-def command() -> list[str]:
-    """This installation, by absolute path, so the client finds it whatever its PATH."""
-    found = shutil.which("wix-data-mover-mcp")
-    if found:
-        return [str(Path(found).resolve())]
-    return [str(Path(sys.executable).resolve()), "-m", "wix_data_mover_mcp"]
+@dataclass(frozen=True)
+class Installation:
+    """What decides the command a client should start: where this process runs from."""
+
+    executable: Path  # sys.executable as given: a venv's python, not the one it links to
+    scripts: Path  # the environment's scripts folder (a venv's bin)
+    windows: bool
+    uv: Path | None  # the uv that started this process ($UV), if one did
+    uv_cache: Path | None  # that uv's cache folder, where uvx keeps its throwaway environments
+    source: str | None  # where this package was installed from, when not from an index
+
+
+@cache
+def this_installation() -> Installation:
+    uv = os.environ.get("UV")
+    return Installation(
+        executable=Path(sys.executable).absolute(),
+        scripts=Path(sysconfig.get_path("scripts")).absolute(),
+        windows=os.name == "nt",
+        uv=Path(uv) if uv else None,
+        uv_cache=_uv_cache(uv) if uv else None,
+        source=_installed_from(),
+    )
+
+
+def command(where: Installation | None = None) -> list[str]:
+    """A command that starts this server whatever the client's PATH: uvx for a uvx run (its
+    environment lives in uv's cache, which a cache clean removes); otherwise this environment's
+    own script, by absolute path; otherwise its python with -m. Never a path resolved through
+    a venv's symlinks, which would name an interpreter without this package."""
+    where = where or this_installation()
+    if where.uv is not None and where.uv_cache is not None and _inside(where, where.uv_cache):
+        source = ["--from", where.source] if where.source else []
+        uvx = where.uv.with_name("uvx.exe" if where.windows else "uvx")
+        if uvx.exists():
+            return [str(uvx), *source, SCRIPT]
+        return [str(where.uv), "tool", "run", *source, SCRIPT]
+    script = where.scripts / (SCRIPT + ".exe" if where.windows else SCRIPT)
+    if script.exists():
+        return [str(script)]
+    return [str(where.executable), "-m", "wix_data_mover_mcp"]
+
+
+def _inside(where: Installation, folder: Path) -> bool:
+    return where.executable.is_relative_to(folder) or where.scripts.is_relative_to(folder)
+
+
+def _uv_cache(uv: str) -> Path | None:
+    """The cache folder of the uv that started this process, as that uv says it."""
+    try:
+        found = subprocess.run(
+            [uv, "cache", "dir"], capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    line = found.stdout.strip()
+    return Path(line).absolute() if line else None
+
+
+def _installed_from() -> str | None:
+    """A local path (or other URL) this package was installed from (PEP 610), or None when it
+    came from a package index."""
+    try:
+        text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        data = json.loads(text or "")
+        url = str(data["url"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if isinstance(data.get("dir_info"), dict) and data["dir_info"].get("editable"):
+        return None  # a development checkout runs its own script, never through uvx
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return url2pathname(unquote(parsed.path))
+    vcs = data.get("vcs_info")
+    if isinstance(vcs, dict) and "vcs" in vcs:
+        return f"{vcs['vcs']}+{url}"
+    return url
 
 
 def clients(home: Path, cwd: Path) -> dict[str, ClientConfig]:
@@ -55,35 +142,66 @@ def clients(home: Path, cwd: Path) -> dict[str, ClientConfig]:
     }
 
 
-def entry(client: str) -> dict[str, Any]:
-    site = os.environ.get("WIX_SITE_ID", "").strip() or SITE_PLACEHOLDER
+def entry(client: str, *, demo: bool = False) -> dict[str, Any]:
     program, *args = command()
-    server: dict[str, Any] = {"command": program, "args": args}
-    if client == "vscode":
-        server["type"] = "stdio"
-        server["env"] = {"WIX_API_KEY": "${input:wix-api-key}", "WIX_SITE_ID": site}
-    else:
-        server["env"] = {"WIX_API_KEY": KEY_PLACEHOLDER, "WIX_SITE_ID": site}
+    server: dict[str, Any] = {"type": "stdio"} if client == "vscode" else {}
+    server |= {"command": program, "args": [*args, "--demo"] if demo else args}
+    if not demo:
+        key = "${input:wix-api-key}" if client == "vscode" else KEY_PLACEHOLDER
+        server["env"] = {"WIX_API_KEY": key} | _site_settings()
     return server
 
 
-def snippet(client: str) -> str:
+def _site_settings() -> dict[str, str]:
+    """WIX_SITE_ID and WIX_ACCOUNT_ID as set here, or the site's placeholder."""
+    found = {
+        name: value
+        for name in ("WIX_SITE_ID", "WIX_ACCOUNT_ID")
+        if (value := os.environ.get(name, "").strip())
+    }
+    return found or {"WIX_SITE_ID": SITE_PLACEHOLDER}
+
+
+def snippet(client: str, *, demo: bool = False) -> str:
     if client == "claude-code":
-        site = os.environ.get("WIX_SITE_ID", "").strip() or SITE_PLACEHOLDER
-        parts = [
-            "claude mcp add",
-            NAME,
-            f"-e 'WIX_API_KEY={KEY_PLACEHOLDER}'",
-            f"-e 'WIX_SITE_ID={site}'",
-            "--",
-            *command(),
-        ]
-        return " ".join(parts)
+        settings = {} if demo else {"WIX_API_KEY": KEY_PLACEHOLDER} | _site_settings()
+        parts = ["claude", "mcp", "add", NAME]
+        for name, value in settings.items():
+            parts += ["-e", f"{name}={value}"]
+        program = command() + (["--demo"] if demo else [])
+        return shlex.join([*parts, "--", *program])
     config = clients(Path.home(), Path.cwd())[client]
-    document: dict[str, Any] = {config.section: {NAME: entry(client)}}
-    if client == "vscode":
+    document: dict[str, Any] = {config.section: {NAME: entry(client, demo=demo)}}
+    if client == "vscode" and not demo:
         document["inputs"] = [VSCODE_INPUT]
     return json.dumps(document, indent=2)
+
+
+def hints(client: str | None, *, demo: bool, text: str) -> list[str]:
+    """What to do with the snippet: each placeholder it holds, explained; then the restart."""
+    titles = clients(Path.home(), Path.cwd())
+    who = titles[client].title.removesuffix(" (this folder)") if client else "the client"
+    if demo:
+        return [f"This runs the demo: the built-in emulator, no key needed. Restart {who}."]
+    lines: list[str] = []
+    if KEY_PLACEHOLDER in text:
+        lines.append(
+            f"Replace {KEY_PLACEHOLDER} with an API key from {API_KEYS_URL} that has the "
+            "'Data Mover Manage Jobs' permission."
+        )
+    if "${input:wix-api-key}" in text:
+        lines.append("VS Code asks for the API key the first time it starts the server.")
+    if SITE_PLACEHOLDER in text:
+        lines.append(
+            f"Replace {SITE_PLACEHOLDER} with the site's id: the GUID after /dashboard/ in the "
+            "site's dashboard URL. For every site of an account, set WIX_ACCOUNT_ID instead "
+            "(its id is on the API Keys page)."
+        )
+    if client == "claude-code":
+        lines.append("Run that command in a terminal; Claude Code starts the server itself.")
+    else:
+        lines.append(f"Then restart {who}.")
+    return lines
 
 
 VSCODE_INPUT = {
@@ -94,14 +212,16 @@ VSCODE_INPUT = {
 }
 
 
-def merged(current: dict[str, Any], client: str, section: str) -> dict[str, Any]:
+def merged(
+    current: dict[str, Any], client: str, section: str, *, demo: bool = False
+) -> dict[str, Any]:
     """The client's document with this server's entry set and nothing else changed."""
     document = dict(current)
     servers = document.get(section, {})
     if not isinstance(servers, dict):
         raise SetupError(f"its {section!r} is not an object; fix the file by hand first.")
-    document[section] = {**cast(dict[str, Any], servers), NAME: entry(client)}
-    if client == "vscode":
+    document[section] = {**cast(dict[str, Any], servers), NAME: entry(client, demo=demo)}
+    if client == "vscode" and not demo:
         inputs = document.get("inputs", [])
         if not isinstance(inputs, list):
             raise SetupError("its 'inputs' is not a list; fix the file by hand first.")
@@ -115,7 +235,7 @@ def merged(current: dict[str, Any], client: str, section: str) -> dict[str, Any]
     return document
 
 
-def plan_write(client: str, home: Path, cwd: Path) -> tuple[Path, str, str]:
+def plan_write(client: str, home: Path, cwd: Path, *, demo: bool = False) -> tuple[Path, str, str]:
     """The file, its text now and its text after; nothing is written."""
     config = clients(home, cwd)[client]
     if config.path is None:
@@ -129,7 +249,7 @@ def plan_write(client: str, home: Path, cwd: Path) -> tuple[Path, str, str]:
     if not isinstance(current, dict):
         raise SetupError(f"{config.path} does not hold a JSON object; fix or move it first.")
     try:
-        document = merged(cast(dict[str, Any], current), client, config.section)
+        document = merged(cast(dict[str, Any], current), client, config.section, demo=demo)
     except SetupError as exc:
         raise SetupError(f"{config.path}: {exc}") from None
     return config.path, before, json.dumps(document, indent=2) + "\n"

@@ -15,6 +15,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..config import is_guid
+from .files import export_csv
+from .query import matches, sorted_jobs
 from .state import FINAL, EmulatorState, Fault, JobTimeline
 
 PREFIX = "/data-mover/v1"
@@ -24,6 +26,14 @@ QUERY_FIELDS = {"id", "name", "status", "startedAt", "finishedAt", "scheduleId",
 OPERATORS = {"$eq", "$ne", "$in", "$gt", "$gte", "$lt", "$lte", "$exists", "$startsWith"}
 # As the SDK's query builder allows: status takes no ranges, and only text ids and names
 # take $startsWith (case-insensitive, as Wix's query language matches it).
+SUBMITTED_FIELDS = {
+    "name",
+    "source",
+    "destination",
+    "sourceSiteId",
+    "destinationSiteId",
+    "transformations",
+}
 FIELD_OPERATORS = {
     "status": {"$eq", "$ne", "$in", "$exists"},
     "startedAt": OPERATORS - {"$startsWith"},
@@ -170,6 +180,7 @@ async def terminate_job(request: Request, state: EmulatorState, site_id: str) ->
     timeline = _job(request, state, site_id)
     now = state.now()
     if timeline.render(now)["status"] in FINAL:
+        # The emulator's own code: Wix does not document what terminating a finished job does.
         raise WixError(400, "The job has already finished", "JOB_ALREADY_FINISHED")
     timeline.terminated_at = now
     return JSONResponse({"job": timeline.render(now)})
@@ -180,13 +191,17 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
     spec = cast(dict[str, Any], body.get("job", body))
     if not isinstance(spec.get("source"), dict) or not isinstance(spec.get("destination"), dict):
         raise invalid("job.source", "source and destination are required")
-    fields = {
-        k: v
-        for k, v in spec.items()
-        if k in {"name", "source", "destination", "sourceSiteId", "destinationSiteId"}
-    }
+    fields = {k: v for k, v in spec.items() if k in SUBMITTED_FIELDS}
     fields["id"] = str(uuid.uuid4())
     pace = state.pace
+    # The job moves what its source holds: as many items as an earlier job from the same
+    # source (a retry of a 340-item import moves 340), or 200 for a source never seen.
+    earlier = state.same_source(site_id, fields)
+    file = cast(dict[str, Any], fields["destination"]).get("file")
+    export = None
+    if isinstance(file, dict):
+        name = str(cast(dict[str, Any], file).get("fileName") or "export.csv")
+        export = f"{str(request.base_url).rstrip('/')}/_emulator/files/{fields['id']}/{name}"
     timeline = state.add_job(
         JobTimeline(
             site_id,
@@ -195,7 +210,10 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
             pending=2 * pace,
             initializing=3 * pace,
             running=20 * pace,
-            items=200,
+            items=earlier.items if earlier else 200,
+            units=earlier.units if earlier else "ITEMS",
+            size_bytes=earlier.size_bytes if earlier else 0,
+            export_url=export,
         )
     )
     return JSONResponse({"job": timeline.render(state.now())})
@@ -208,7 +226,7 @@ async def list_jobs(request: Request, state: EmulatorState, site_id: str) -> Res
     else:
         limit_text = request.query_params.get("paging.limit")
         cursor = request.query_params.get("paging.cursor")
-    jobs = _sorted(state.site_jobs(site_id), [{"fieldName": "startedAt", "order": "DESC"}])
+    jobs = sorted_jobs(state.site_jobs(site_id), [{"fieldName": "startedAt", "order": "DESC"}])
     return JSONResponse(_page("jobs", jobs, _offset(cursor), _limit(limit_text, default=50)))
 
 
@@ -224,8 +242,8 @@ async def query_jobs(request: Request, state: EmulatorState, site_id: str) -> Re
     else:
         offset = 0
         _check_query(query)
-    jobs = [job for job in state.site_jobs(site_id) if _matches(job, _object(query.get("filter")))]
-    jobs = _sorted(jobs, cast(list[dict[str, str]], query.get("sort") or []))
+    jobs = [job for job in state.site_jobs(site_id) if matches(job, _object(query.get("filter")))]
+    jobs = sorted_jobs(jobs, cast(list[dict[str, str]], query.get("sort") or []))
     page = _page("jobs", jobs, offset, limit)
     if page["pagingMetadata"]["hasNext"]:
         page["pagingMetadata"]["cursors"]["next"] = state.remember_cursor(query, offset + limit)
@@ -328,49 +346,6 @@ def _object(value: Any) -> dict[str, Any]:
     return cast(dict[str, Any], value) if isinstance(value, dict) else {}
 
 
-def _matches(job: dict[str, Any], filter_: dict[str, Any]) -> bool:
-    for field, condition in filter_.items():
-        value = job.get(field)
-        rules = _object(condition) if isinstance(condition, dict) else {"$eq": condition}
-        for operator, operand in rules.items():
-            if not _holds(operator, value, operand):
-                return False
-    return True
-
-
-def _holds(operator: str, value: Any, operand: Any) -> bool:
-    match operator:
-        case "$eq":
-            return value == operand
-        case "$ne":
-            return value != operand
-        case "$in":
-            return value in (operand or [])
-        case "$exists":
-            return (value is not None) == bool(operand)
-        case "$startsWith":
-            return isinstance(value, str) and value.casefold().startswith(str(operand).casefold())
-        case _ if value is None:
-            return False
-        case "$gt":
-            return value > operand
-        case "$gte":
-            return value >= operand
-        case "$lt":
-            return value < operand
-        case _:
-            return value <= operand
-
-
-def _sorted(jobs: list[dict[str, Any]], sort: list[dict[str, str]]) -> list[dict[str, Any]]:
-    for rule in reversed(sort):
-        field, descending = rule.get("fieldName", "startedAt"), rule.get("order") == "DESC"
-        present = [job for job in jobs if job.get(field) is not None]
-        missing = [job for job in jobs if job.get(field) is None]
-        jobs = sorted(present, key=lambda job: job[field], reverse=descending) + missing
-    return jobs
-
-
 def _control(
     state: EmulatorState, action: Callable[[Request, EmulatorState], Awaitable[Response]]
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -403,5 +378,10 @@ async def _stats(request: Request, state: EmulatorState) -> Response:
 
 
 async def _file(request: Request, state: EmulatorState) -> Response:
-    rows = ["_id,orderNumber,status,total", "o-1001,1001,PAID,42.50", "o-1002,1002,PAID,17.00"]
-    return PlainTextResponse("\n".join(rows) + "\n", media_type="text/csv")
+    """The file a finished export wrote: one row per item it moved, the fields it asked for."""
+    timeline = state.jobs.get(str(request.path_params["job_id"]).lower())
+    job = timeline.render(state.now()) if timeline else {}
+    url = job.get("destination", {}).get("file", {}).get("url", "")
+    if timeline is None or not url.endswith(f"/{request.path_params['name']}"):
+        return PlainTextResponse("No such file.\n", status_code=404)
+    return PlainTextResponse(export_csv(job), media_type="text/csv")

@@ -17,6 +17,7 @@ DENTAL_SITE_ID = "f2a8c6d4-7b5f-4c2d-8a9b-af9e8b7a6c55"
 HIDDEN_SITE_ID = "03b9d7e5-8c6a-4d3e-9bac-b0af9c8b7d66"  # in the account, not covered by the key
 SKI_IMPORT_FAILED = "33333333-0000-4000-8000-000000000001"
 INVENTORY_SCHEDULE = "cc11dd22-ee33-4f44-8a55-bb6677889900"
+LAST_WORKFLOW = "dd22ee33-ff44-4a55-8b66-cc7788990011"
 INVENTORY_SYNC_LAST_NIGHT = "33333333-0000-4000-8000-000000000003"
 DENTAL_EXPORT = "33333333-0000-4000-8000-000000000002"
 SITES = [
@@ -57,9 +58,9 @@ MINUTE, HOUR = 60.0, 3600.0
 MEMBER_FAILURES = [
     ("WDE0080", "Field 'email' expects an email address, got 'n/a'."),
     ("WDE0080", "Field 'birthday' expects a date, got '31/02/1990'."),
-    ("WDE0021", "An item with this _id already exists in the collection."),
+    ("WDE0021", "Field 'favoriteClass' references an item that does not exist."),
     ("WDE0080", "Field 'points' expects a number, got 'twelve'."),
-    ("WDE0073", "The item is larger than 500 KB."),
+    ("WDE0009", "The item is larger than 500 KB."),
 ]
 
 REVIEW_FAILURES = [
@@ -167,7 +168,7 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
                     {
                         "fieldMapping": {
                             "mappings": [
-                                {"sourceKey": "title", "targetKey": "name", "fieldType": "TEXT"}
+                                {"sourceKey": "title", "targetKey": "name", "fieldType": "STRING"}
                             ]
                         }
                     }
@@ -182,12 +183,14 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
             {
                 "id": MENU_TRANSLATION,
                 "name": "Menu translations",
-                "source": {"localization": {"languages": ["en"]}},
-                "destination": {"localization": {"languages": ["fr", "de", "es"]}},
+                # Languages: at least two (the SDK's @minSize 2), the first the main one.
+                "source": {"localization": {"languages": ["en", "fr", "de", "es"]}},
+                "destination": {"file": {"format": "CSV", "fileName": "menu-translations.csv"}},
             },
             submitted_at=now - 4 * MINUTE,
             running=15 * MINUTE,
             items=400,
+            export_url=f"{base_url}/_emulator/files/{MENU_TRANSLATION}/menu-translations.csv",
         ),
         JobTimeline(
             site,
@@ -297,6 +300,8 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
                 "id": INVENTORY_SYNC_LAST_NIGHT,
                 "name": "Nightly inventory sync",
                 "scheduleId": INVENTORY_SCHEDULE,
+                # Each run of a schedule creates a workflow; this job is its step.
+                "workflowId": LAST_WORKFLOW,
                 "source": {"googleSheets": {"spreadsheetId": "1AbCdEf", "sheetName": "Stock"}},
                 "destination": {"storesCatalogInventory": {}},
             },
@@ -326,7 +331,7 @@ def seed(state: EmulatorState, *, now: float, base_url: str, pace: float = 1.0) 
                     }
                 ]
             },
-            "lastWorkflowId": "dd22ee33-ff44-4a55-8b66-cc7788990011",
+            "lastWorkflowId": LAST_WORKFLOW,
         }
     ]
     state.account_id = DEMO_ACCOUNT_ID
@@ -347,7 +352,11 @@ def seed_agency(state: EmulatorState, *, sites: int, now: float) -> None:
         state.add_job(
             JobTimeline(
                 site,
-                {"id": f"55555555-0000-4000-8000-{n:012x}", "source": {}, "destination": {}},
+                {
+                    "id": f"55555555-0000-4000-8000-{n:012x}",
+                    "source": _csv(f"f-client-{n:03}"),
+                    "destination": _collection("Items"),
+                },
                 submitted_at=now - HOUR,
                 running=10,
                 outcome="FAILED" if n % 10 == 0 else "COMPLETED",

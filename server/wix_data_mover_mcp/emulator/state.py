@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 FINAL = ("COMPLETED", "PARTIALLY_SUCCESSFUL", "FAILED")
+TERMINATED = {
+    "code": "EMULATOR_TERMINATED",
+    "description": "Terminated on request. (The emulator's own code: Wix documents no status "
+    "or error code for a terminated job.)",
+}
 Outcome = Literal["COMPLETED", "PARTIALLY_SUCCESSFUL", "FAILED"]
 FaultKind = Literal[
     "rate_limit",  # 429, with Retry-After when retry_after is set
@@ -63,23 +69,26 @@ class JobTimeline:
             started, running_from = min(started, stops), min(running_from, stops)
         job = dict(self.fields)
         # startedAt is when the job was submitted (Wix's reference and SDK say so), set for
-        # every job, queued ones included.
+        # every job, queued ones included. logsRecorded is never null in the SDK's types.
         job["startedAt"] = rfc3339(self.submitted_at)
+        job["logsRecorded"] = 0
         if now < started:
             return job | {"status": "UNINITIALIZED"}
         if now < running_from:
             return job | {"status": "INITIALIZING"}
-        fraction = max(0.0, min(1.0, (min(now, stops) - running_from) / self.running))
+        finished = now >= stops and not terminated and self.outcome != "FAILED"
+        fraction = (
+            1.0 if finished else max(0.0, min(1.0, (min(now, stops) - running_from) / self.running))
+        )
         job["progress"] = self._progress(fraction)
+        job["logsRecorded"] = job["progress"]["itemsRejected"]  # one log per rejected item
         if now < stops:
             return job | {"status": "IN_PROGRESS"}
         job["finishedAt"] = rfc3339(stops)
-        job["logsRecorded"] = int(self.rejected * fraction)
         if terminated:
-            # An assumption: Wix documents no status or error code for a terminated job. No
-            # summary depends on this code.
-            error = {"code": "JOB_TERMINATED", "description": "The job was terminated on request."}
-            return job | {"status": "FAILED", "error": error}
+            # The emulator's choice, not Wix's: Wix documents no status or error code for a
+            # terminated job, so this one fails with a code of its own that says so plainly.
+            return job | {"status": "FAILED", "error": TERMINATED}
         if self.outcome == "FAILED":
             return job | {"status": "FAILED", "error": self.error or {"code": "WDH0000"}}
         if self.outcome == "PARTIALLY_SUCCESSFUL":
@@ -94,17 +103,19 @@ class JobTimeline:
         successful = max(0, int(self.items * fraction) - rejected)
         updated = min(successful, int(self.updated * fraction))
         # Wix's SDK types these counters as JSON numbers.
-        return {
+        progress: dict[str, Any] = {
             "current": int(total * fraction),
             "total": total,
             "itemsSuccessful": successful,
             "itemsRejected": rejected,
             "units": self.units,
-            "itemsSuccessfulInfo": {
-                "itemsCreated": successful - updated,
-                "itemsUpdated": updated,
-            },
         }
+        if "wixDataCollection" in self.fields.get("destination", {}):
+            # Created and updated are a collection's terms; the SDK says nothing of them for
+            # files, translations or stores, so they are not sent there.
+            info = {"itemsCreated": successful - updated, "itemsUpdated": updated}
+            progress["itemsSuccessfulInfo"] = info
+        return progress
 
     def logs(self, now: float) -> list[dict[str, Any]]:
         rendered = self.render(now)
@@ -114,11 +125,14 @@ class JobTimeline:
     def _log(self, index: int) -> dict[str, Any]:
         failures = self.failures or [("WDE0080", "The item could not be saved.")]
         code, description = failures[index % len(failures)]
-        # A file import names the item by its row number, as Wix does; others by item id.
-        row = 2 + index * 7
-        from_file = "file" in self.fields.get("source", {})
+        # Wix's types name a row number only for a CSV file (from 2: its first row is the
+        # header); every other source names the item by its id, JSONL files included.
+        source: dict[str, Any] = self.fields.get("source") or {}
+        file: dict[str, Any] = source.get("file") or {}
         item_id = (
-            str(row) if from_file else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{index}"))
+            str(2 + index * 7)
+            if file.get("format") == "CSV"
+            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{index}"))
         )
         return {"sourceItemId": item_id, "failure": {"code": code, "description": description}}
 
@@ -175,6 +189,21 @@ class EmulatorState:
     def job(self, site_id: str, job_id: str) -> JobTimeline | None:
         timeline = self.jobs.get(job_id)
         return timeline if timeline is not None and timeline.site_id == site_id else None
+
+    def same_source(self, site_id: str, fields: dict[str, Any]) -> JobTimeline | None:
+        """The latest job of the site that read the same source (the same file, collection or
+        sheet, of the same other site), as a new job's model of how much there is to move."""
+
+        def key(fields: dict[str, Any]) -> str:
+            source = json.loads(json.dumps(fields.get("source") or {}))
+            for part in source.values():
+                if isinstance(part, dict):
+                    cast(dict[str, Any], part).pop("url", None)  # written by Wix
+            return json.dumps([source, fields.get("sourceSiteId")], sort_keys=True)
+
+        wanted = key(fields)
+        same = [t for t in self.jobs.values() if t.site_id == site_id and key(t.fields) == wanted]
+        return max(same, key=lambda t: t.submitted_at, default=None)
 
     def site_jobs(self, site_id: str) -> list[dict[str, Any]]:
         now = self.now()

@@ -1,15 +1,18 @@
 """Who may call: the OAuth settings, the scopes a token carries and what they allow, the
-protected resource metadata, and the audit line each tool call leaves. Checking the tokens
-themselves (JWTs against the provider's keys) is oauth.py's job."""
+protected resource metadata, and the audit line each tool call and each refused request leaves.
+Checking the tokens themselves (JWTs against the provider's keys) is oauth.py's job."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import pydantic_core
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from pydantic import AnyHttpUrl, HttpUrl, ValidationError, field_validator, model_validator
@@ -19,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import https_unless_local, is_guid
+from ..wix.scrub import SecretsFilter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("wix_data_mover_mcp.audit")
@@ -27,7 +31,11 @@ audit_log.propagate = False  # written only where configure_audit points it, nev
 READ_SCOPE = "wix-data-mover:read"
 WRITE_SCOPE = "wix-data-mover:write"
 MAX_AUDITED_SITE_CHARS = 100
+MAX_AUDITED_CHARS = 200  # a tool name, a subject, a reason: longer ones are cut
+MAX_AUDIT_LINE_BYTES = 4096
 MAX_GUARDED_BODY_BYTES = 1024 * 1024  # the transport refuses larger bodies anyway
+REFUSED_TOOL = "wix_data_mover_mcp.refused_tool"  # in the request's state: what was refused
+CLOSE = (b"connection", b"close")
 
 
 class OAuthConfigError(Exception):
@@ -105,25 +113,33 @@ def may_write(token: AccessToken | None) -> bool:
 
 def audit_record(
     *,
-    tool: str,
+    tool: str | None,
     arguments: Mapping[str, Any],
     token: AccessToken | None,
     outcome: str,
     seconds: float,
+    reason: str | None = None,
+    path: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One tool call for the audit trail: who, what, on which job and site, how it ended.
-    A job id is kept only when it has an id's shape; never a token or a key."""
+    """One tool call (or, with no tool known, one request) for the audit trail: who, what, on
+    which job and site, how it ended (`ok`, `error`, `invalid_arguments`, `incident`, or
+    `refused` with the reason). A job id is kept only when it has an id's shape; never a token
+    or a key; every text is capped, so no caller can make a line long."""
     record: dict[str, Any] = {
         "time": (now or datetime.now(UTC)).isoformat(timespec="milliseconds"),
-        "event": "tool_call",
-        "tool": tool,
-        "outcome": outcome,
-        "duration_ms": round(seconds * 1000, 1),
+        "event": "tool_call" if tool is not None else "request",
     }
+    if tool is not None:
+        record["tool"] = tool[:MAX_AUDITED_CHARS]
+    if path is not None:
+        record["path"] = path[:MAX_AUDITED_CHARS]
+    record |= {"outcome": outcome, "duration_ms": round(seconds * 1000, 1)}
+    if reason is not None:
+        record["reason"] = reason[:MAX_AUDITED_CHARS]
     if token is not None:
-        record["subject"] = token.subject
-        record["client_id"] = token.client_id or None
+        record["subject"] = token.subject and token.subject[:MAX_AUDITED_CHARS]
+        record["client_id"] = token.client_id[:MAX_AUDITED_CHARS] if token.client_id else None
     job_id = arguments.get("job_id")
     if isinstance(job_id, str) and job_id.strip():
         record["job_id"] = job_id.strip().lower() if is_guid(job_id.strip()) else "(not an id)"
@@ -140,7 +156,23 @@ def audit_on() -> bool:
 
 def write_audit(record: Mapping[str, Any]) -> None:
     if audit_on():
-        audit_log.info("%s", json.dumps(record, separators=(",", ":")))
+        audit_log.info("%s", audit_line(record))
+
+
+def audit_line(record: Mapping[str, Any]) -> str:
+    """The record as one JSON line of at most MAX_AUDIT_LINE_BYTES: when its texts (escaped)
+    are too long, the longest are halved until it fits, and the line says it was shortened."""
+    shortened = dict(record)
+    line = json.dumps(shortened, separators=(",", ":"))  # ASCII: its length is its size
+    while len(line) > MAX_AUDIT_LINE_BYTES:
+        texts = [name for name, value in shortened.items() if isinstance(value, str) and value]
+        if not texts:
+            break
+        longest = max(texts, key=lambda name: len(json.dumps(shortened[name])))
+        shortened[longest] = shortened[longest][: len(shortened[longest]) // 2]
+        shortened["shortened"] = True
+        line = json.dumps(shortened, separators=(",", ":"))
+    return line
 
 
 def configure_audit(path: str | None) -> None:
@@ -149,6 +181,7 @@ def configure_audit(path: str | None) -> None:
 
     handler = FileHandler(path, encoding="utf-8") if path else StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(SecretsFilter())
     audit_log.handlers[:] = [handler]
     audit_log.setLevel(logging.INFO)
 
@@ -192,7 +225,8 @@ class ScopeGuard:
             await self._app(scope, receive, send)
             return
         body, more = await _read_body(receive, MAX_GUARDED_BODY_BYTES)
-        if not more and self._calls_writing_tool(body):
+        if not more and (tool := self._writing_tool_called(body)) is not None:
+            scope.setdefault("state", {})[REFUSED_TOOL] = tool
             await self._refuse(send)
             return
         replayed = False
@@ -206,13 +240,16 @@ class ScopeGuard:
 
         await self._app(scope, replay, send)
 
-    def _calls_writing_tool(self, body: bytes) -> bool:
+    def _writing_tool_called(self, body: bytes) -> str | None:
         try:
-            message = json.loads(body)
+            # The transport's own parser, so both agree on what is JSON: what it cannot read
+            # (malformed, or nested past its depth limit) it answers itself, 400 parse error.
+            message = pydantic_core.from_json(body)
         except ValueError:
-            return False  # the transport answers malformed JSON itself
+            return None
         messages = cast("list[Any]", message) if isinstance(message, list) else [message]
-        return any(_called_tool(item) in self._write_tools for item in messages)
+        called = (_called_tool(item) for item in messages)
+        return next((tool for tool in called if tool in self._write_tools), None)
 
     async def _refuse(self, send: Send) -> None:
         description = f"This tool needs the {WRITE_SCOPE} scope; sign in again asking for it."
@@ -226,6 +263,58 @@ class ScopeGuard:
             headers={"www-authenticate": challenge},
         )
         await response({"type": "http"}, _no_receive, send)
+
+
+class RefusedRequests:
+    """A request refused before any tool runs (401 without a valid token, 403 without the
+    scope) leaves an audit line, outcome `refused` with the reason, and ends its connection:
+    the refusal came from the headers, so whatever body is still on its way is not waited for.
+    Outermost, so it sees the shared token's refusals, the SDK's and the scope check's alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.monotonic()
+
+        async def refusing(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (401, 403):
+                message = dict(message, headers=[*message.get("headers", []), CLOSE])
+                if audit_on():
+                    write_audit(_refusal(scope, message, time.monotonic() - started))
+            await send(message)
+
+        await self._app(scope, receive, refusing)
+
+
+def _refusal(scope: Scope, response: Message, seconds: float) -> dict[str, Any]:
+    """The audit record of a refused request: missing_token when none was sent, else the error
+    its challenge names (RFC 6750: invalid_token, insufficient_scope)."""
+    headers = dict(response.get("headers", []))
+    challenge = headers.get(b"www-authenticate", b"").decode("latin-1")
+    error = re.search(r'error="([^"]*)"', challenge)
+    sent = any(name == b"authorization" for name, _ in scope["headers"])
+    if response["status"] == 401 and not sent:
+        reason = "missing_token"
+    elif error:
+        reason = error.group(1)
+    else:
+        reason = "invalid_token" if response["status"] == 401 else "forbidden"
+    user = scope.get("user")
+    token = getattr(user, "access_token", None)
+    tool = scope.get("state", {}).get(REFUSED_TOOL)
+    return audit_record(
+        tool=tool if isinstance(tool, str) else None,
+        arguments={},
+        token=token if isinstance(token, AccessToken) else None,
+        outcome="refused",
+        seconds=seconds,
+        reason=reason,
+        path=None if isinstance(tool, str) else f"{scope['method']} {scope['path']}",
+    )
 
 
 def _called_tool(message: Any) -> str | None:

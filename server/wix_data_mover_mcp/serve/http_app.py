@@ -2,8 +2,9 @@
 
 Stateless (any instance can answer any request), SSE responses so progress reaches the
 client, Host and Origin checked against DNS rebinding, an optional bearer token compared in
-constant time, a body size limit, and /healthz for load balancers. A stateless server can never
-send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
+constant time, a body size limit, and /healthz for load balancers. A request without a valid
+token is refused from its headers, audited, and its connection closed. A stateless server can
+never send anything on a GET stream, so GET /mcp is refused (405) instead of held open.
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .app import HEALTH_PATH, WixDataMoverServer
-from .auth import OAuthSettings, ScopeGuard, metadata_url, protected_resource_routes
+from .app import HEALTH_PATH
+from .auth import (
+    OAuthSettings,
+    RefusedRequests,
+    ScopeGuard,
+    metadata_url,
+    protected_resource_routes,
+)
+from .server import FATAL_EXIT_STATUS, WixDataMoverServer
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +81,8 @@ def http_app(
             "front of this server already authenticates every request."
         )
 
+    if isinstance(server, WixDataMoverServer) and server.shared_state_problem:
+        raise BindRefused(server.shared_state_problem)
     public = [oauth_host(oauth)] if oauth is not None else []
     app = server.streamable_http_app(
         stateless_http=True,
@@ -85,7 +95,13 @@ def http_app(
         assert isinstance(server, WixDataMoverServer)
         app = with_scopes(app, server, oauth)
     guarded = NoEventStream(app)
-    return BearerTokenGuard(guarded, token) if token else guarded
+    guarded = RefusedRequests(BearerTokenGuard(guarded, token) if token else guarded)
+    if isinstance(server, WixDataMoverServer) and server.metrics is not None:
+        from .metrics import CountRefusals, Metrics
+
+        assert isinstance(server.metrics, Metrics)
+        return CountRefusals(guarded, server.metrics)
+    return guarded
 
 
 def oauth_host(oauth: OAuthSettings) -> str:
@@ -143,42 +159,54 @@ class NoEventStream:
 
 
 class BearerTokenGuard:
-    """Every request but /healthz must carry 'Authorization: Bearer <token>'."""
+    """Every request but /healthz must carry 'Authorization: Bearer <token>' (the scheme in any
+    case, as RFC 9110 has it). Refused from the headers alone: the body is never read."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self._app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
             await self._app(scope, receive, send)
             return
+        given = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                given = value
+        if given is not None and self._authorized(given):
+            await self._app(scope, receive, send)
+            return
+        # RFC 6750: no error code when no credentials were sent, invalid_token otherwise.
+        challenge = 'Bearer realm="wix-data-mover-mcp"'
+        if given is not None:
+            challenge += ', error="invalid_token"'
         body = json.dumps({"error": "unauthorized", "error_description": "Bearer token required"})
         response = Response(
             body,
             status_code=401,
             media_type="application/json",
-            headers={"www-authenticate": 'Bearer realm="wix-data-mover-mcp"'},
+            headers={"www-authenticate": challenge},
         )
         await response(scope, receive, send)
 
-    def _authorized(self, scope: Scope) -> bool:
-        given = b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                given = value
-        return hmac.compare_digest(given, self._expected)
+    def _authorized(self, given: bytes) -> bool:
+        scheme, _, credentials = given.partition(b" ")
+        matches = hmac.compare_digest(credentials.lstrip(b" "), self._expected)
+        return scheme.lower() == b"bearer" and matches
 
 
 def serve_http(
-    server: MCPServer[Any],
+    server: WixDataMoverServer,
     *,
     host: str,
     port: int,
     allowed_hosts: Sequence[str],
     insecure_no_auth: bool,
     oauth: OAuthSettings | None = None,
+    metrics_at: tuple[str, int] | None = None,
 ) -> int:
+    """Serve until told to stop; with `metrics_at` (host, port), /metrics on that port too."""
     from .http_server import BackgroundServer, PortUnavailable
 
     token = os.environ.get("WIX_MCP_AUTH_TOKEN", "").strip() or None
@@ -200,7 +228,7 @@ def serve_http(
     AppStatus.disable_automatic_graceful_drain()
     try:
         running = BackgroundServer(
-            app, host=host, port=port, graceful_seconds=30, health_path=HEALTH_PATH
+            app, host=host, port=port, graceful_seconds=30, side=_metrics_side(server, metrics_at)
         )
     except PortUnavailable as exc:
         log.error("%s", exc)
@@ -210,5 +238,19 @@ def serve_http(
     else:
         auth = "bearer token required" if token else "no token"
     log.info("Serving MCP on %s/mcp (%s); health check at %s", running.url, auth, HEALTH_PATH)
+    if running.side_url is not None:
+        log.info("Serving metrics on %s/metrics", running.side_url)
+    server.on_fatal = lambda _: running.request_exit()
     running.serve_forever()
-    return 0
+    return FATAL_EXIT_STATUS if server.fatal is not None else 0
+
+
+def _metrics_side(
+    server: WixDataMoverServer, metrics_at: tuple[str, int] | None
+) -> tuple[str, int, ASGIApp] | None:
+    if metrics_at is None or server.metrics is None:
+        return None
+    from .metrics import Metrics, metrics_app
+
+    assert isinstance(server.metrics, Metrics)
+    return (*metrics_at, metrics_app(server, server.metrics))

@@ -1,14 +1,18 @@
 """An ASGI app served by uvicorn on a bound socket, in this thread or a background one.
 
 Connections are bounded: beyond `max_connections` a new one is closed at once (before file
-descriptors run out), one that has not sent a whole request within `header_timeout` seconds is
-closed, and an idle keep-alive connection is closed after a few seconds.
+descriptors run out); each request, headers and body, must arrive whole within
+`request_timeout` seconds of its first byte (the first within that time of connecting), or the
+connection is closed; a request answered before its body arrived (a refusal) does not wait for
+the rest of it; and an idle keep-alive connection is closed after a few seconds. While the
+server drains on SIGTERM, the port stays open and every new request gets 503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import os
 import resource
 import socket
@@ -16,11 +20,13 @@ import threading
 import time
 from typing import Any, Self
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-HEADER_TIMEOUT_SECONDS = 10.0
+REQUEST_TIMEOUT_SECONDS = 10.0
+LINGER_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 5
 
 
@@ -36,35 +42,180 @@ class PortUnavailable(Exception):
 
 
 class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a connection cap and a deadline for the first request."""
+    """uvicorn's h11 protocol with a connection cap and a deadline for each whole request.
+
+    uvicorn itself bounds neither: a client that trickles a body (or headers after a first
+    request) holds its connection for as long as it likes."""
 
     max_connections = 1000
-    header_timeout = HEADER_TIMEOUT_SECONDS
+    request_timeout = REQUEST_TIMEOUT_SECONDS
+    linger = LINGER_SECONDS
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
         super().connection_made(transport)  # pyright: ignore[reportArgumentType]
+        self._close_at: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
         if len(self.connections) > self.max_connections:
             transport.close()
             return
-        self.loop.call_later(self.header_timeout, self._close_if_no_request)
+        self._close_by(self.loop.time() + self.request_timeout)
 
-    def _close_if_no_request(self) -> None:
-        if self.cycle is None and not self.transport.is_closing():  # pyright: ignore[reportUnnecessaryComparison]
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._follow()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.SEND_BODY:
+            # Answered before its body arrived (a refusal, a body too large): the rest is only
+            # read to reuse the connection, which is not worth waiting long for.
+            self._close_by(self.loop.time() + self.linger)
+        else:
+            self._follow()
+
+    def shutdown(self) -> None:
+        """Told to drain: an idle kept-alive connection is closed as uvicorn does, but a new one,
+        or one whose next request has begun, may finish sending it and get its 503: closed
+        unanswered, it would look to a load balancer like a dead server."""
+        if self.cycle is None or (self.cycle.response_complete and self._arriving()):  # pyright: ignore[reportUnnecessaryComparison]
+            return
+        super().shutdown()
+
+    def _arriving(self) -> bool:
+        """Whether part of a request has come in, but not all of it."""
+        state = self.conn.their_state
+        return state is h11.SEND_BODY or (state is h11.IDLE and bool(self.conn.trailing_data[0]))
+
+    def _follow(self) -> None:
+        if not self._arriving():
+            self._close_at = None  # nothing owed: idle (keep-alive's own timeout) or answering
+        elif self._close_at is None:
+            self._close_by(self.loop.time() + self.request_timeout)
+
+    def _close_by(self, when: float) -> None:
+        if self._close_at is not None and self._close_at <= when:
+            return
+        self._close_at = when
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(when, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        self._timer = None
+        due, self._close_at = self._close_at, None
+        if due is None or self.transport.is_closing():
+            return
+        if self._arriving() or self.cycle is None:  # pyright: ignore[reportUnnecessaryComparison]
             self.transport.close()
 
 
-class _HealthWhileDraining:
-    """Once the server is told to stop, the health check answers 503 so traffic moves on."""
+DRAINING = {"status": "shutting down"}
 
-    def __init__(self, app: ASGIApp, path: str, server: uvicorn.Server) -> None:
-        self._app, self._path, self._server = app, path, server
+
+class _RefuseWhileDraining:
+    """Once the server is told to stop, a new request (a health check above all) gets 503 so
+    traffic moves on; requests already running finish. This covers connections uvicorn
+    accepted before; new ones meet the DrainingServer's responder, which says the same."""
+
+    def __init__(self, app: ASGIApp, server: uvicorn.Server) -> None:
+        self._app, self._server = app, server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self._path and self._server.should_exit:
+        if scope["type"] == "http" and self._server.should_exit:
             from starlette.responses import JSONResponse
 
-            response = JSONResponse({"status": "shutting down"}, status_code=503)
+            headers = {"retry-after": "1", "connection": "close"}
+            response = JSONResponse(DRAINING, status_code=503, headers=headers)
             await response(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, whose port stays open while it drains.
+
+    uvicorn closes its listening socket as soon as it is told to stop, so a load balancer's
+    health check meets 'connection refused' for as long as calls in flight take to finish.
+    Here uvicorn listens on a duplicate of the socket; when it closes that, the original is
+    still bound and listening, and a small responder answers every new request on it with 503
+    (`{"status": "shutting down"}`) until the drain is over."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        listener: socket.socket,
+        timeout: float,
+        others: list[socket.socket] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._listener = listener
+        self._timeout = timeout
+        self._others = others or []  # served too, and closed when the drain begins
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        """Serve on a duplicate of the listener (uvicorn closes what it is given)."""
+        super().run(sockets=[self._listener.dup(), *self._others])
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # uvicorn would do it first thing anyway; then the responder takes over
+        try:
+            responder = await asyncio.start_server(self._answer_draining, sock=self._listener)
+        except OSError:  # the listener was closed already (stop()): nobody to answer
+            responder = None
+        try:
+            await super().shutdown(sockets)
+        finally:
+            if responder is not None:
+                responder.close()
+
+    async def _answer_draining(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await reader.readuntil(b"\r\n\r\n")
+            body = json.dumps(DRAINING, separators=(",", ":")).encode()
+            writer.write(
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\nretry-after: 1\r\nconnection: close\r\n\r\n%s"
+                % (len(body), body)
+            )
+            await writer.drain()
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # a request that does not arrive whole, or a client gone: just close
+        finally:
+            writer.close()
+
+
+def _bound(host: str, port: int, flag: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        bound = socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else "cannot be used"
+        raise PortUnavailable(
+            f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
+            f"with {flag}."
+        ) from None
+    bound.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return bound
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _ByPort:
+    """Requests that came in on `side_port` go to `side`; all others to `app`."""
+
+    def __init__(self, app: ASGIApp, side: ASGIApp, side_port: int) -> None:
+        self._app, self._side, self._side_port = app, side, side_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        if scope["type"] == "http" and server is not None and server[1] == self._side_port:
+            await self._side(scope, receive, send)
             return
         await self._app(scope, receive, send)
 
@@ -79,9 +230,9 @@ class BackgroundServer:
         host: str = "127.0.0.1",
         port: int = 0,
         graceful_seconds: int = 1,
-        health_path: str | None = None,
         max_connections: int | None = None,
-        header_timeout: float = HEADER_TIMEOUT_SECONDS,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        side: tuple[str, int, ASGIApp] | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
@@ -97,12 +248,26 @@ class BackgroundServer:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.host: str = host
         self.port: int = self._socket.getsockname()[1]
+        # A second address served by the same loop, with an app of its own (the metrics).
+        self._side: socket.socket | None = None
+        self.side_url: str | None = None
+        if side is not None:
+            side_host, side_port, side_app = side
+            try:
+                self._side = _bound(side_host, side_port, "--metrics-port")
+            except PortUnavailable:
+                self._socket.close()
+                raise
+            bound_port = self._side.getsockname()[1]
+            self.side_url = _url(side_host, bound_port)
+            app = _ByPort(app, side_app, bound_port)
         protocol: Any = type(
             "Protocol",
             (BoundedH11Protocol,),
             {
                 "max_connections": max_connections or default_max_connections(),
-                "header_timeout": header_timeout,
+                "request_timeout": request_timeout,
+                "linger": min(LINGER_SECONDS, request_timeout),
             },
         )
         config = uvicorn.Config(
@@ -113,19 +278,18 @@ class BackgroundServer:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=graceful_seconds,
         )
-        self._server = uvicorn.Server(config)
-        if health_path is not None:
-            config.app = _HealthWhileDraining(app, health_path, self._server)
+        others = [self._side] if self._side is not None else []
+        self._server = DrainingServer(config, self._socket, request_timeout, others)
+        config.app = _RefuseWhileDraining(app, self._server)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return _url(self.host, self.port)
 
     def serve_forever(self) -> None:
         """Serve in this thread until Ctrl-C or SIGTERM; in-flight requests may finish."""
-        self._server.run(sockets=[self._socket])
+        self._server.run()
 
     def start(self) -> Self:
         self._thread = threading.Thread(target=self.serve_forever, name="uvicorn", daemon=True)
@@ -137,11 +301,18 @@ class BackgroundServer:
             time.sleep(0.01)
         return self
 
+    def request_exit(self) -> None:
+        """Stop accepting, let requests in flight finish (up to the graceful timeout), and end
+        serve_forever; safe to call from the server's own thread."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()
+        if self._side is not None:
+            self._side.close()
 
     def __enter__(self) -> Self:
         return self.start()

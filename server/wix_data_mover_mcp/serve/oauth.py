@@ -180,7 +180,7 @@ class JwtVerifier:
             expires_at=int(claims["exp"]),
             resource=self.resource,
             subject=str(claims["sub"]) if "sub" in claims else None,
-            claims={"iss": claims["iss"]},
+            claims=dict(claims),  # WIX_MCP_SITE_ACCESS matches its grants against them
         )
 
 

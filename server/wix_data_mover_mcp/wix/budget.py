@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -20,6 +21,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from ..errors import BudgetExhausted
+from .models import MAX_DEPTH, nested_within
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -164,10 +166,18 @@ class RateBudget:
 class AnswerCache:
     """Job answers kept for `seconds`, in this process and (when configured) on Redis."""
 
-    def __init__(self, seconds: float, scope: str, *, redis: SharedRedis | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        scope: str,
+        *,
+        redis: SharedRedis | None = None,
+        accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> None:
         self.seconds = seconds
         self._scope = scope
         self._redis = redis
+        self._accepts = accepts
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -187,8 +197,11 @@ class AnswerCache:
         self._redis.recovered()
         if stored is None:
             return None
-        value = json.loads(stored)
-        return cast(dict[str, Any], value) if isinstance(value, dict) else None
+        value = _readable(stored)
+        if value is None or not self._accepts(value):
+            await self._discard(key)
+            return None
+        return value
 
     async def put(self, key: str, value: dict[str, Any]) -> None:
         if self.seconds <= 0:
@@ -205,5 +218,31 @@ class AnswerCache:
         except Exception as exc:  # noqa: BLE001 - a cache that cannot store is only slower
             self._redis.failed(exc)
 
+    async def _discard(self, key: str) -> None:
+        """An entry in Redis that no instance could have written (damaged, or written by
+        something else) is a miss: say so once, and remove it so it is not read again."""
+        shared = self._shared_key(key)
+        log.warning(
+            "Ignored an entry in Redis (WIX_MCP_REDIS_URL) that is not an answer this server "
+            "keeps (%s); it was removed and the answer is fetched from Wix again.",
+            shared,
+        )
+        assert self._redis is not None
+        try:
+            await self._redis.client().delete(shared)
+        except Exception as exc:  # noqa: BLE001 - a cache that cannot delete is only slower
+            self._redis.failed(exc)
+
     def _shared_key(self, key: str) -> str:
         return f"{KEY_PREFIX}:job:{self._scope}:{key}"
+
+
+def _readable(stored: bytes | str) -> dict[str, Any] | None:
+    """A JSON object nested no deeper than any Wix answer, or None."""
+    try:
+        value = json.loads(stored)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the parser
+        return None
+    if not isinstance(value, dict) or not nested_within(value, MAX_DEPTH):
+        return None
+    return cast(dict[str, Any], value)

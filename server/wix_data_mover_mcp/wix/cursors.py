@@ -27,12 +27,24 @@ def encode_cursor(kind: str, data: list[Any]) -> str:
 
 
 def decode_cursor(kind: str, cursor: str, *, hint: str) -> list[Any]:
-    """The data inside a cursor of this kind; a WixApiError saying what to do otherwise."""
+    """The data inside a cursor of this kind; a WixApiError saying what to do otherwise. The
+    data's shape is the caller's to check (with `not_ours` for the same sentence)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded))
         if isinstance(value, list) and value and value[0] == kind:
             return value[1:]  # pyright: ignore[reportUnknownVariableType]
-    except (ValueError, TypeError, binascii.Error):
+    # RecursionError: JSON nested deeper than the parser goes, which no cursor of ours is.
+    except (ValueError, TypeError, binascii.Error, RecursionError):
         pass
-    raise WixApiError(f"That cursor was not given out by {hint}.")
+    raise not_ours(hint)
+
+
+def not_ours(hint: str) -> WixApiError:
+    """What a forged, damaged or foreign cursor gets: where a good one comes from."""
+    return WixApiError(f"That cursor was not given out by {hint}.")
+
+
+def bounded_count(value: Any, *, most: int) -> int | None:
+    """`value` when it is a whole number from 0 to `most` (JSON's true is not one), else None."""
+    return value if type(value) is int and 0 <= value <= most else None

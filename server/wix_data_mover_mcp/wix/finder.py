@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
-from ..errors import WixApiError
-from .cursors import decode_cursor, encode_cursor
-from .models import Destination, Source, paging_cursor, parse_job
+from ..errors import BudgetExhausted, WixApiError
+from .cursors import bounded_count, decode_cursor, encode_cursor, not_ours
+from .models import STATUS_SHAPE, Destination, Source, paging_cursor, parse_job
 
 if TYPE_CHECKING:
     from .client import WixDataMoverClient
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 NEWEST_FIRST = [{"fieldName": "startedAt", "order": "DESC"}]
 SCAN_PAGE = 100
 SCAN_PAGES = 5
+MAX_STATUSES = 10
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,22 @@ class _Position:
     def decode(cls, cursor: str) -> _Position:
         hint = "list_data_movement_jobs. Call it without a cursor to start from the newest jobs"
         data = decode_cursor("jobs", cursor, hint=hint)
-        try:
-            statuses, name, wix_cursor, skip = data
-            texts = [*statuses, name or "", wix_cursor or ""]
-            if not all(isinstance(text, str) for text in texts) or int(skip) < 0:
-                raise ValueError
-            return cls(tuple(statuses), name, wix_cursor, int(skip))
-        except (ValueError, TypeError):
-            raise WixApiError(f"That cursor was not given out by {hint}.") from None
+        if len(data) != 4:
+            raise not_ours(hint)
+        statuses, name, wix_cursor, skip = data
+        start = bounded_count(skip, most=SCAN_PAGE)
+        if (
+            not isinstance(statuses, list)
+            or len(cast(list[Any], statuses)) > MAX_STATUSES
+            or not all(
+                isinstance(status, str) and STATUS_SHAPE.fullmatch(status)
+                for status in cast(list[Any], statuses)
+            )
+            or not all(isinstance(text, str | None) for text in (name, wix_cursor))
+            or start is None
+        ):
+            raise not_ours(hint)
+        return cls(tuple(cast(list[str], statuses)), name, wix_cursor, start)
 
 
 async def find_jobs(
@@ -144,15 +153,19 @@ def parse_since(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class SiteJobs:
-    """One site's matching jobs, or why it could not be read."""
+    """One site's matching jobs, or why it could not be read. A site is not `asked` when this
+    server's own rate budget ran out before its turn: no request about it was sent."""
 
     site: Site
     jobs: list[dict[str, Any]]
     error: WixApiError | None = None
+    asked: bool = True
+    retry_in: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         error = str(self.error) if self.error else None
-        return {"id": self.site.id, "name": self.site.name, "jobs": self.jobs, "error": error}
+        found = {"id": self.site.id, "name": self.site.name, "jobs": self.jobs, "error": error}
+        return found | ({} if self.asked else {"asked": False})
 
 
 async def find_across_sites(
@@ -163,15 +176,22 @@ async def find_across_sites(
     since: datetime | None,
 ) -> list[SiteJobs]:
     """Each site's newest matching jobs, read a few sites at a time; a site that cannot be
-    read is kept with its error, never dropped."""
+    read is kept with its error, never dropped. Once this server's rate budget is used up, the
+    sites left are not asked (nor waited for): they are kept as not asked, with when to ask
+    again."""
     filter_ = _status_filter(statuses)
     if since is not None:
         filter_["startedAt"] = {"$gte": since.isoformat(timespec="seconds").replace("+00:00", "Z")}
     limiter = anyio.CapacityLimiter(AT_ONCE)
     found: dict[str, SiteJobs] = {}
+    out_of_budget: list[BudgetExhausted] = []
 
     async def read(site: Site) -> None:
         async with limiter:
+            if out_of_budget:
+                error = out_of_budget[0]
+                found[site.id] = SiteJobs(site, [], error, asked=False, retry_in=error.retry_in)
+                return
             try:
                 body = await upstream.call(
                     lambda: upstream.client.query_jobs(
@@ -179,6 +199,9 @@ async def find_across_sites(
                     )
                 )
                 found[site.id] = SiteJobs(site, cast(list[dict[str, Any]], body["jobs"]))
+            except BudgetExhausted as exc:
+                out_of_budget.append(exc)
+                found[site.id] = SiteJobs(site, [], exc, asked=False, retry_in=exc.retry_in)
             except WixApiError as exc:
                 found[site.id] = SiteJobs(site, [], exc)
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from .scrub import REDACTED, Scrubber
+
 INT64_MAX = 2**63 - 1
 
 
@@ -279,7 +281,6 @@ class MovementLog(WixModel):
 
 # Credentials a job can carry (a Google Sheets source holds an OAuth access token).
 SECRET_FIELDS = frozenset({"accessToken", "refreshToken", "clientSecret", "password", "apiKey"})
-REDACTED = "[redacted]"
 
 
 MAX_DEPTH = 64
@@ -289,30 +290,47 @@ class TooDeep(ValueError):
     """JSON nested deeper than any Wix answer is."""
 
 
-def redact_secrets(value: Any, secrets: tuple[str, ...] = (), _depth: int = 0) -> Any:
-    """A copy with every credential field's value replaced, however deep it sits, and every
-    occurrence of a known secret (the API key) in any string replaced too."""
+def nested_within(value: Any, depth: int) -> bool:
+    """Whether parsed JSON nests lists and objects no more than `depth` levels deep."""
+    level: list[Any] = [value]
+    for _ in range(depth + 1):
+        level = [
+            child
+            for item in level
+            for child in (
+                cast(dict[str, Any], item).values()
+                if isinstance(item, dict)
+                else cast(list[Any], item)
+                if isinstance(item, list)
+                else ()
+            )
+        ]
+        if not level:
+            return True
+    return False
+
+
+def redact_secrets(value: Any, scrubber: Scrubber | None = None, _depth: int = 0) -> Any:
+    """A copy with every credential field's value replaced, however deep it sits, and the key
+    (whole or any run of it, see scrub.py) taken out of every string, keys included."""
     if _depth > MAX_DEPTH:
         raise TooDeep(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         return {
-            _scrubbed(key, secrets): REDACTED
+            _scrubbed(key, scrubber): REDACTED
             if key in SECRET_FIELDS and item
-            else redact_secrets(item, secrets, _depth + 1)
+            else redact_secrets(item, scrubber, _depth + 1)
             for key, item in cast(dict[str, Any], value).items()
         }
     if isinstance(value, list):
-        return [redact_secrets(item, secrets, _depth + 1) for item in cast(list[Any], value)]
+        return [redact_secrets(item, scrubber, _depth + 1) for item in cast(list[Any], value)]
     if isinstance(value, str):
-        return _scrubbed(value, secrets)
+        return _scrubbed(value, scrubber)
     return value
 
 
-def _scrubbed(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def _scrubbed(text: str, scrubber: Scrubber | None) -> str:
+    return scrubber.scrub(text) if scrubber is not None else text
 
 
 FINISHED_STATUSES = frozenset({"COMPLETED", "FAILED", "PARTIALLY_SUCCESSFUL"})

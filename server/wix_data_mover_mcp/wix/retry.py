@@ -9,11 +9,19 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
+from ..config import is_guid
 from ..text import quote
-from .models import FINISHED_STATUSES, REDACTED, parse_job
+from .models import FINISHED_STATUSES, parse_job
+from .scrub import REDACTED
 
 RETRY_SUFFIX = " (retry)"
 MAX_NAME = 1024
+
+
+SAME_FILE = (
+    "It reads the same uploaded file again; Wix does not document how long uploaded files are "
+    "kept, so if it fails for the file, upload the file again."
+)
 
 
 class CannotRetry(Exception):
@@ -45,10 +53,7 @@ def retry_request(raw: dict[str, Any], *, skip_existing: bool) -> tuple[dict[str
         if isinstance(file, dict):
             cast(dict[str, Any], file).pop("url", None)  # written by Wix, not submitted
     if isinstance(source.get("file"), dict):
-        caveats.append(
-            "It reads the same uploaded file again; Wix does not document how long uploaded "
-            "files are kept, so if it fails for the file, upload the file again."
-        )
+        caveats.append(SAME_FILE)
     collection = destination.get("wixDataCollection")
     if skip_existing:
         if not isinstance(collection, dict):
@@ -69,3 +74,15 @@ def retry_request(raw: dict[str, Any], *, skip_existing: bool) -> tuple[dict[str
         if isinstance(raw.get(other), str) and raw[other]:
             body[other] = raw[other]
     return body, caveats
+
+
+def is_remembered_retry(value: dict[str, Any]) -> bool:
+    """Whether a kept entry is what a submitted retry leaves: the new job's id and the caveats
+    said with it. Anything else is not one, and the retry is not taken as submitted."""
+    job_id, caveats = value.get("id"), value.get("caveats", [])
+    return (
+        isinstance(job_id, str)
+        and is_guid(job_id)
+        and isinstance(caveats, list)
+        and all(isinstance(caveat, str) for caveat in cast(list[Any], caveats))
+    )

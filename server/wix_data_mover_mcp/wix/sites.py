@@ -5,6 +5,8 @@ it (an id, or a display name in any case) resolved to one site, with the candida
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -58,7 +60,9 @@ class SiteDirectory:
         self._ttl = ttl
         self._sites: list[Site] = []
         self._fetched = -ttl
-        self.unreadable: set[str] = set()  # sites whose jobs answered 403, as far as known
+        # What reads of each site's jobs have shown so far; a site in neither is not yet checked.
+        self.readable: set[str] = set()
+        self.unreadable: set[str] = set()  # its jobs answered 403
 
     async def sites(self) -> list[Site]:
         if time.monotonic() - self._fetched >= self._ttl:
@@ -66,25 +70,61 @@ class SiteDirectory:
             self._fetched = time.monotonic()
         return self._sites
 
+    def jobs_readable(self, site_id: str) -> bool | None:
+        """Whether the key can read the site's jobs: None until a read has shown it."""
+        if site_id in self.unreadable:
+            return False
+        return True if site_id in self.readable else None
+
+    def saw(self, site_id: str, error: WixApiError | None) -> None:
+        """Note what a read of the site's jobs showed: readable, or 403 (not covered)."""
+        if error is None:
+            self.readable.add(site_id)
+            self.unreadable.discard(site_id)
+        elif error.status == 403:
+            self.unreadable.add(site_id)
+            self.readable.discard(site_id)
+
+    @contextmanager
+    def reading(self, site: Site | None) -> Generator[None]:
+        """Around a read of one site's jobs: note what it showed, and let any error through."""
+        try:
+            yield
+        except WixApiError as exc:
+            if site is not None:
+                self.saw(site.id, exc)
+            raise
+        if site is not None:
+            self.saw(site.id, None)
+
     def names(self) -> dict[str, str]:
         """Display names of the sites known so far, by id (no request)."""
         return {site.id: site.name for site in self._sites if site.name}
 
-    async def resolve(self, given: str | None) -> Site:
+    async def resolve(
+        self, given: str | None, *, among: Callable[[Site], bool] | None = None
+    ) -> Site:
         """The one site `given` names, the default site when it is None; otherwise a
-        WixApiError that lists the candidates and says to pass `site`."""
+        WixApiError that lists the candidates and says to pass `site`. With `among`, only the
+        sites it accepts can be named or listed; naming another is a NotAmong, in the same
+        words whether or not that site exists."""
         text = (given or "").strip()
         if not text:
-            if self._default:
-                return await self._known(self._default)
-            sites = await self.sites()
+            if self._default and ((site := await self._known(self._default)) and _ok(site, among)):
+                return site
+            sites = [site for site in await self.sites() if _ok(site, among)]
+            if not sites and among is not None:
+                raise NotAmong("You may use no site of this account.")
             raise WixApiError(
-                f"Which site? This key covers {len(sites)} site{'s' * (len(sites) != 1)}: "
+                f"Which site? {_yours(among)} {len(sites)} site{'s' * (len(sites) != 1)}: "
                 f"{_listed(sites)}. Pass site as one of these names or ids."
             )
         if is_guid(text):
-            return await self._known(text.lower())
-        sites = await self.sites()
+            site = await self._known(text.lower())
+            if not _ok(site, among):
+                raise NotAmong(await self._not_among(text, among))
+            return site
+        sites = [site for site in await self.sites() if _ok(site, among)]
         exact = [site for site in sites if (site.name or "").casefold() == text.casefold()]
         if len(exact) == 1:
             return exact[0]
@@ -92,9 +132,19 @@ class SiteDirectory:
             raise WixApiError(
                 f"{quote(text, 80)} names {len(exact)} sites: {_listed(exact)}. Pass the id."
             )
+        if among is not None:
+            raise NotAmong(await self._not_among(text, among))
         near = [site for site in sites if text.casefold() in (site.name or "").casefold()]
         hint = f"Did you mean {_listed(near)}?" if near else f"The sites are {_listed(sites)}."
         raise WixApiError(f"No site is named {quote(text, 80)}. {hint} Pass site as a name or id.")
+
+    async def _not_among(self, text: str, among: Callable[[Site], bool] | None) -> str:
+        try:
+            yours = [site for site in await self.sites() if _ok(site, among)]
+        except WixApiError:
+            yours = []
+        listed = f"; yours are {_listed(yours)}" if yours else ""
+        return f"No site you may use is {quote(text, 80)}{listed}."
 
     async def _known(self, site_id: str) -> Site:
         """The site with its name when the account lists it; the id alone otherwise."""
@@ -120,6 +170,18 @@ async def fetch_sites(client: WixDataMoverClient) -> list[Site]:
         if cursor is None:
             break
     return found[:MAX_SITES]
+
+
+class NotAmong(WixApiError):
+    """The site named is not among those the caller may use, or does not exist."""
+
+
+def _ok(site: Site, among: Callable[[Site], bool] | None) -> bool:
+    return among is None or among(site)
+
+
+def _yours(among: Callable[[Site], bool] | None) -> str:
+    return "The account has" if among is None else "You may use"
 
 
 def _listed(sites: list[Site]) -> str:

@@ -6,13 +6,19 @@
   (encode/httpcore#1093) until no request can leave at all.
 - Concurrent calls for one job share one request in flight and, for a moment after, its answer.
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
+- A write (a retry's submit) is claimed, made and remembered as one unit in a task of the
+  server's own, so it finishes, and is remembered, even when its caller leaves half-way; a
+  repeat joins it or finds its record (claims.py), in this process or across instances.
+
+That task group is shared by every caller, so nothing may escape a task into it: each task hands
+its outcome (a value, or an exception as a sentence) to those waiting for it and ends. A bug in
+one request's work becomes an incident for its waiters, never the end of the group.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -20,12 +26,14 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
-from ..errors import BudgetExhausted, WixApiError
+from ..errors import BudgetExhausted, WixApiError, incident
+from .claims import WriteClaims, WriteOnce, Written
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
     from .budget import AnswerCache, RateBudget
     from .client import WixDataMoverClient
+    from .http import Observer
 
 T = TypeVar("T")
 
@@ -52,7 +60,7 @@ class _Outcome(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     waiters: int = 0
-    queued: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    queued: anyio.CancelScope | None = None  # the wait for a slot, while it lasts
 
     async def wait(self) -> T:
         self.waiters += 1
@@ -60,7 +68,7 @@ class _Outcome(Generic[T]):
             await self.done.wait()
         finally:
             self.waiters -= 1
-            if not self.waiters:
+            if not self.waiters and self.queued is not None:
                 self.queued.cancel()
         if self.error is not None:
             raise self.error
@@ -84,6 +92,36 @@ class _Watch:
         self.changed = anyio.Event()
 
 
+class _Unobserved:
+    """No one to tell of requests and shared answers (no metrics)."""
+
+    def request_started(self) -> None: ...
+
+    def request_ended(self, status: int | None, seconds: float) -> None: ...
+
+    def answer_shared(self) -> None: ...
+
+
+async def _write_once(
+    claims: WriteClaims,
+    key: str,
+    write: WriteOnce,
+    flight: _Outcome[Written],
+    flights: dict[str, _Outcome[Written]],
+) -> None:
+    """A write's unit, run in the server's task group: claimed, made and remembered (or found
+    made already), its outcome handed to those waiting, nothing raised into the group."""
+    try:
+        flight.value = await claims.make_once(key, write)
+    except WixApiError as exc:
+        flight.error = exc
+    except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+        flight.error = incident(exc, "making a change at Wix")
+    finally:
+        del flights[key]
+        flight.done.set()
+
+
 class Upstream:
     def __init__(
         self,
@@ -95,16 +133,19 @@ class Upstream:
         poll_delays: Sequence[float],
         resources: Sequence[SupportsAclose] = (),
         max_in_flight: int = 20,
-        recent_retries: AnswerCache | None = None,
+        claims: WriteClaims | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.client = client
-        # Retries submitted in the last few minutes, so a repeated call does not submit again.
-        self.recent_retries = recent_retries or cache
-        self._retry_locks: dict[str, anyio.Lock] = {}
+        self._observer = observer or _Unobserved()
+        # Writes made in the last few minutes (retries submitted, jobs terminated), so a
+        # repeated call does not make them again and a summary can say who stopped a job.
+        self.claims = claims or WriteClaims(300.0, "local")
+        self._writes: dict[str, _Outcome[Written]] = {}
         self._resources = resources
         self._tasks = tasks
         self._cache = cache
-        self._budget = budget
+        self.budget = budget
         self._poll_delays = poll_delays
         self._flights: dict[str, _Outcome[dict[str, Any]]] = {}
         self._watches: dict[str, _Watch] = {}
@@ -115,7 +156,7 @@ class Upstream:
     async def call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one request to Wix in the server's own task; the caller only waits for it."""
         outcome: _Outcome[T] = _Outcome()
-        self._tasks.start_soon(self._run, request, outcome)
+        self._spawn(self._run, request, outcome)
         return await outcome.wait()
 
     async def get_job(
@@ -125,12 +166,19 @@ class Upstream:
         after."""
         key = f"{site or ''}:{job_id}"
         if not fresh and (cached := await self._cache.get(key)) is not None:
+            self._observer.answer_shared()
             return cached
-        flight = self._flights.get(key)
-        if flight is None:
-            flight = self._flights[key] = _Outcome()
-            self._tasks.start_soon(self._fetch_job, key, job_id, site, flight)
-        return await flight.wait()
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Outcome()
+                self._spawn(self._fetch_job, key, job_id, site, flight)
+            else:
+                self._observer.answer_shared()
+            try:
+                return await flight.wait()
+            except Abandoned:
+                continue  # joined just as its last caller left it: ask again
 
     async def follow(
         self,
@@ -147,7 +195,7 @@ class Upstream:
         watch = self._watches.get(key)
         if watch is None or watch.ended:
             watch = self._watches[key] = _Watch()
-            self._tasks.start_soon(self._poll, key, job_id, site, watch)
+            self._spawn(self._poll, key, job_id, site, watch)
         watch.subscribers += 1
         seen = 0
         try:
@@ -175,38 +223,72 @@ class Upstream:
         for resource in self._resources:
             await resource.aclose()
 
-    @asynccontextmanager
-    async def retry_lock(self, key: str) -> AsyncGenerator[None]:
-        """One retry of a job at a time in this process, so a repeat finds the first."""
-        lock = self._retry_locks.setdefault(key, anyio.Lock())
-        async with lock:
-            yield
-        if not lock.statistics().tasks_waiting:
-            self._retry_locks.pop(key, None)
+    async def once(self, key: str, write: WriteOnce) -> Written:
+        """Make the write `key` names once (claims.py), as one unit in the server's own task
+        that the caller only waits for; a call joining one in flight gets it as a repeat."""
+        if joined := self._writes.get(key):
+            return Written((await joined.wait()).record, None, repeated=True)
+        flight = self._writes[key] = _Outcome[Written]()
+        self._spawn(_write_once, self.claims, key, write, flight, self._writes)
+        return await flight.wait()
+
+    async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
+        """Note, for a few minutes and beside the retries made, that this server terminated
+        the job: Wix gives no status or code that says so."""
+        await self.claims.remember(f"stopped:{site or ''}:{job_id}", {"id": job_id})
+
+    async def stopped_here(self, job_id: str, *, site: str | None) -> bool:
+        return await self.claims.recent(f"stopped:{site or ''}:{job_id}") is not None
 
     def stalled(self) -> bool:
         """True when a request has run far longer than any request can: the pool is stuck."""
         now = time.monotonic()
         return any(now - started > STALLED_AFTER_SECONDS for started in self._running.values())
 
+    def _spawn(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Start `work` in the server's task group, which nothing may escape: `work` hands its
+        own outcome to its waiters; this only keeps a bug in it from ending the group."""
+
+        async def supervised() -> None:
+            try:
+                await work(*args)
+            except Exception as exc:  # noqa: BLE001 - logged as an incident, never raised
+                incident(exc, "running a request to Wix")
+
+        self._tasks.start_soon(supervised)
+
     async def _run(self, request: Callable[[], Awaitable[T]], outcome: _Outcome[T]) -> None:
-        with outcome.queued:
-            await self._slots.acquire()
-        if outcome.queued.cancelled_caught:
-            outcome.error = Abandoned()
-            outcome.done.set()
-            return
-        self._next_id += 1
-        ident = self._next_id
-        self._running[ident] = time.monotonic()
         try:
-            outcome.value = await request()
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
-            outcome.error = exc
+            if not await self._slot_for(outcome):
+                outcome.error = Abandoned()
+                return
+            self._next_id += 1
+            ident = self._next_id
+            self._running[ident] = time.monotonic()
+            try:
+                outcome.value = await request()
+            except WixApiError as exc:
+                outcome.error = exc
+            except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
+                outcome.error = incident(exc, "asking Wix")
+            finally:
+                del self._running[ident]
+                self._slots.release()
         finally:
-            del self._running[ident]
-            self._slots.release()
             outcome.done.set()
+
+    async def _slot_for(self, outcome: _Outcome[Any]) -> bool:
+        """Wait for a free slot while anyone waits for the answer; False once nobody does."""
+        while True:
+            outcome.queued = scope = anyio.CancelScope()
+            with scope:
+                await self._slots.acquire()
+                outcome.queued = None
+                return True
+            outcome.queued = None
+            if not outcome.waiters:
+                return False
+            # Someone joined after the last caller left: the request is wanted again.
 
     async def _fetch_job(
         self, key: str, job_id: str, site: str | None, flight: _Outcome[dict[str, Any]]
@@ -230,7 +312,9 @@ class Upstream:
                     continue
                 except WixApiError as exc:
                     watch.error = exc
-                    watch.publish()
+                    return
+                except Exception as exc:  # noqa: BLE001 - a bug: the waiters get a sentence
+                    watch.error = incident(exc, f"following job {job_id}")
                     return
                 watch.publish()
                 if watch.latest.get("status") in FINISHED_STATUSES:
@@ -244,5 +328,5 @@ class Upstream:
 
     async def _slowdown(self) -> float:
         """Poll less often as the rate budget runs short, so waits never use it all."""
-        left = await self._budget.remaining_share()
+        left = await self.budget.remaining_share()
         return 1.0 if left > 0.5 else 2.0 if left > 0.25 else 4.0

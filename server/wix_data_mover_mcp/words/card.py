@@ -1,37 +1,24 @@
-"""The job card: an MCP App (the io.modelcontextprotocol/ui extension) that shows a job as a
-progress bar, its counts, its timing, where the data went, and rejected items by error code.
-
-The card is one self-contained HTML file (card.html: its CSS and JS inline, no outside origin).
-What it shows is computed here, in words the summary would use, and travels in the tool result's
-_meta under CARD_META_KEY; the page only lays it out, setting every string as text. The same
-page, filled in, is what `job ID --html FILE` writes for people without such a host.
-"""
+"""The job card's facts: what the card (tools/card.py, an MCP App) shows for a job, every
+figure taken from the job and its logs, in words the summary would use. Pure: no I/O."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import re
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from ..text import clean
 from ..wix.models import DataMovementJob
-from .summary import (
-    FailureGroup,
-    counts_phrase,
+from .counts import counts_phrase
+from .job import (
     download_url,
     is_finished,
     percent_complete,
-    route,
     timing_sentences,
+    was_stopped,
 )
+from .logs import FailureGroup
+from .route import route
 
-CARD_URI = "ui://wix-data-mover/job-card.html"
-CARD_META_KEY = "wix-data-mover/card"
 MAX_CODES = 8
 STATUS_LABELS = {
     "UNINITIALIZED": ("Not started yet", "busy"),
@@ -55,6 +42,8 @@ def job_card(
 ) -> dict[str, Any]:
     """What the card shows, every figure taken from the job (and its logs, when read)."""
     label, tone = STATUS_LABELS.get(job.status or "", ("Unknown status", "busy"))
+    if was_stopped(job):  # Wix's error says it was terminated
+        label = "Stopped on request"
     progress = job.progress
     in_bytes = progress is not None and progress.units == "BYTES"
     card: dict[str, Any] = {
@@ -88,46 +77,3 @@ def job_card(
             notes.append("counted from the first page of movement logs; more logs exist")
         card["rejectedNote"] = "; ".join(notes) or None
     return card
-
-
-@cache
-def card_resource_html() -> str:
-    """The page a host loads as the ui:// resource; the tool result fills it in."""
-    return _page(None)
-
-
-def filled_card_html(card: dict[str, Any]) -> str:
-    """The same page with one card in it, to open in any browser."""
-    return _page(card)
-
-
-@cache
-def _template() -> str:
-    return (Path(__file__).parents[1] / "tools" / "card.html").read_text(encoding="utf-8")
-
-
-def _page(card: dict[str, Any] | None) -> str:
-    html = _template()
-    # Only the page's own inline style and script may run (by hash); nothing may load.
-    hashes = [
-        f"'sha256-{_sha256(block)}'"
-        for block in re.findall(r"<script>(.*?)</script>", html, re.S)
-        + re.findall(r"<style>(.*?)</style>", html, re.S)
-    ]
-    script_hash, style_hash = hashes[0], hashes[-1]
-    policy = (
-        f"default-src 'none'; script-src {script_hash}; style-src {style_hash}; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
-    )
-    data = "null" if card is None else _script_safe_json(card)
-    return html.replace("{{CSP}}", policy).replace("{{CARD_JSON}}", data)
-
-
-def _sha256(text: str) -> str:
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-
-
-def _script_safe_json(value: Any) -> str:
-    """JSON that cannot end the <script> data block it sits in, whatever the strings hold."""
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

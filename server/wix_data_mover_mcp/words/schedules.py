@@ -7,7 +7,7 @@ from typing import Any
 
 from ..text import clean, quote
 from ..wix.models import parse_job
-from .summary import job_line
+from .lists import job_line
 
 DAYS = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]
 

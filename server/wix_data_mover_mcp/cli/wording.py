@@ -1,0 +1,132 @@
+"""The tools speak to an assistant ("call wait_for_data_movement_job", "pass site", "call again
+with the next_cursor"); a person at the command line needs the command to run and the flag to
+give. This module turns one into the other at the boundary, so the tools keep their words and
+every command suggested here runs as printed (with --site and --demo when this run had them).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PROG = "wix-data-mover-mcp"
+
+# Each tool, as the command that does its job; the fallback for a sentence not rewritten below.
+TOOL_COMMANDS = {
+    "list_data_movement_jobs_across_sites": "jobs --all-sites",
+    "list_data_movement_job_logs": "logs",
+    "list_data_movement_jobs": "jobs",
+    "get_data_movement_job": "job",
+    "wait_for_data_movement_job": "watch",
+    "list_data_sync_schedules": "schedules",
+    "list_wix_sites": "sites",
+    "retry_data_movement_job": "retry",
+}
+TOOL_NAME = re.compile("|".join(sorted(TOOL_COMMANDS, key=len, reverse=True)))
+
+
+@dataclass(frozen=True)
+class Say:
+    """How this run of the command line names a command, so a suggestion runs as printed."""
+
+    demo: bool = False
+    site: str | None = None
+    job: str = "ID"
+
+    def command(self, *words: str, site: bool = True) -> str:
+        parts = [PROG, *words]
+        if site and self.site:
+            parts += ["--site", self.site]
+        if self.demo:
+            parts.append("--demo")
+        return shlex.join(parts)
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern[str]
+    replace: Callable[[re.Match[str], Say], str]
+    usage: bool = False  # the sentence is about what the person gave: exit code 2
+
+
+def _rule(
+    pattern: str, replace: Callable[[re.Match[str], Say], str], *, usage: bool = False
+) -> Rule:
+    return Rule(re.compile(pattern), replace, usage)
+
+
+RULES = [
+    # Paging: the command line prints its own "More:" line with the command for the next page.
+    _rule(r"\n?next_cursor: \S+", lambda m, say: ""),
+    _rule(r"\n?More (?:jobs|logs exist): call again with the next_cursor\.", lambda m, say: ""),
+    _rule(r" ?Older jobs exist: call again with the next_cursor\.", lambda m, say: ""),
+    _rule(
+        r"call list_data_movement_job_logs with this job id",
+        lambda m, say: f"run: {say.command('logs', say.job)}",
+    ),
+    _rule(
+        r"call wait_for_data_movement_job again(?: to keep waiting)?",
+        lambda m, say: f"run: {say.command('watch', say.job)}",
+    ),
+    _rule(
+        r"Follow it with wait_for_data_movement_job \(job_id (\S+)\)",
+        lambda m, say: f"Follow it with: {say.command('watch', m.group(1))}",
+    ),
+    _rule(
+        r"wait for it to finish \(wait_for_data_movement_job\), or terminate it first",
+        lambda m, say: f"wait for it to finish: {say.command('watch', say.job)}",
+    ),
+    _rule(r"\bskip_existing applies", lambda m, say: "--skip-existing applies", usage=True),
+    _rule(
+        r"That cursor was not given out by list_data_movement_jobs\. Call it without a cursor "
+        r"to start from the newest jobs\.",
+        lambda m, say: (
+            f"That --cursor was not printed by '{PROG} jobs': leave it out to start "
+            "from the newest jobs."
+        ),
+        usage=True,
+    ),
+    _rule(
+        r"That cursor was not given out by list_data_movement_job_logs for this job\. Call it "
+        r"without a cursor for the first page\.",
+        lambda m, say: (
+            f"That --cursor was not printed by '{PROG} logs' for this job: leave it "
+            "out for the first page."
+        ),
+        usage=True,
+    ),
+    _rule(r"\bPass site as ", lambda m, say: "Pass --site ", usage=True),
+    _rule(r"^No site is named ", lambda m, say: m.group(0), usage=True),
+    _rule(
+        r"name the site it was submitted for with site \(list_wix_sites lists them\), or "
+        r"search every site with list_data_movement_jobs_across_sites",
+        lambda m, say: (
+            f"name the site it was submitted for with --site (run: "
+            f"{say.command('sites', site=False)}), or search every site: "
+            f"{say.command('jobs', '--all-sites', site=False)}"
+        ),
+    ),
+    # Whatever still names a tool names the command instead.
+    _rule(
+        TOOL_NAME.pattern,
+        lambda m, say: f"'{say.command(*TOOL_COMMANDS[m.group(0)].split(), site=False)}'",
+    ),
+]
+
+
+def for_people(text: str, say: Say) -> str:
+    """The tool's words, with each piece of advice for an assistant as a command for a person."""
+    for rule in RULES:
+        text = rule.pattern.sub(_replacer(rule, say), text)
+    return text
+
+
+def _replacer(rule: Rule, say: Say) -> Callable[[re.Match[str]], str]:
+    return lambda match: rule.replace(match, say)
+
+
+def is_about_usage(text: str) -> bool:
+    """Whether a tool's refusal is about what the person gave (a flag or an argument)."""
+    return any(rule.usage and rule.pattern.search(text) for rule in RULES)

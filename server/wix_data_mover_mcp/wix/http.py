@@ -1,0 +1,277 @@
+"""Sending a request to Wix: the rate budget, a free connection, retries with backoff within
+one deadline, a trace span per exchange, and the answer's body read bounded in size and decoded.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+import httpx
+from opentelemetry.propagate import inject
+from opentelemetry.trace import Span, SpanKind, StatusCode, get_tracer
+
+from ..config import GUID_PATTERN, Settings
+from ..errors import WixApiError
+from .failures import (
+    connection_error,
+    json_object,
+    request_id,
+    retry_after,
+    status_error,
+    timeout_error,
+)
+
+if TYPE_CHECKING:
+    from .budget import RateBudget
+    from .scrub import Scrubber
+
+tracer = get_tracer("wix_data_mover_mcp")
+_GUID_IN_PATH = re.compile("/" + GUID_PATTERN.strip("^$"))
+
+
+def span_route(path: str) -> str:
+    """The path as a route, ids replaced, so spans of one endpoint share a name."""
+    return _GUID_IN_PATH.sub("/{id}", path)
+
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_CONNECTIONS = 20
+
+
+class Observer(Protocol):
+    """Told of each request to Wix and each answer shared (metrics, for operators)."""
+
+    def request_started(self) -> None: ...
+
+    def request_ended(self, status: int | None, seconds: float) -> None:
+        """`status` is None when no answer came (a timeout, a connection that failed)."""
+        ...
+
+    def answer_shared(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    first_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 10.0
+    deadline: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential with jitter: half fixed, half random, so clients spread out."""
+        ceiling = min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class Sender:
+    """Sends a request to Wix and reads the answer, retrying what may be retried. Requests wait
+    for a free connection here, in front of the pool, and are bounded by httpx's own timeouts:
+    nothing cancels them inside the pool."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        retry: RetryPolicy,
+        *,
+        budget: RateBudget | None,
+        scrubber: Scrubber | None,
+        observer: Observer | None = None,
+    ) -> None:
+        self._http = http
+        self._observer = observer
+        self._settings = settings
+        self._retry = retry
+        self._budget = budget
+        self._scrubber = scrubber
+        self._slots = anyio.CapacityLimiter(MAX_CONNECTIONS)
+        self._host = settings.api_base_url.host or ""
+
+    async def attempts(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        job_id: str | None,
+        idempotent: bool,
+        scope: dict[str, str],
+        site: str | None,
+    ) -> dict[str, Any]:
+        policy = self._retry
+        deadline = time.monotonic() + policy.deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            if self._budget is not None:
+                await self._budget.acquire(within=deadline - time.monotonic())
+            try:
+                status, headers, body = await self._send(
+                    method, path, json, params, deadline, scope
+                )
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                out_of_time = time.monotonic() >= deadline - 0.05
+                failure = timeout_error(
+                    None if out_of_time else exc, settings=self._settings, deadline=policy.deadline
+                )
+                wait = None
+                retryable = idempotent or isinstance(exc, httpx.ConnectTimeout)
+            except httpx.TransportError as exc:
+                failure, wait = connection_error(exc, settings=self._settings), None
+                retryable = idempotent or isinstance(exc, httpx.ConnectError)
+            else:
+                if status < 400:
+                    return json_object(status, headers, body)
+                failure = status_error(
+                    status,
+                    headers,
+                    body,
+                    path,
+                    job_id,
+                    site,
+                    settings=self._settings,
+                    scrubber=self._scrubber,
+                )
+                wait = retry_after(headers)
+                retryable = status in RETRY_STATUSES and (idempotent or status == 429)
+            if not retryable or attempt >= policy.attempts:
+                raise failure.after_attempts(attempt)
+            delay = policy.backoff(attempt) if wait is None else min(wait, policy.max_retry_after)
+            if time.monotonic() + delay >= deadline:
+                raise failure.after_attempts(attempt)
+            await anyio.sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        deadline: float,
+        scope: dict[str, str],
+    ) -> tuple[int, httpx.Headers, bytes]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
+        # Waiting for a connection here, not in httpx's pool, is safe to cancel.
+        with anyio.move_on_after(remaining) as waiting:
+            await self._slots.acquire()
+        if waiting.cancelled_caught:
+            raise TimeoutError
+        status: int | None = None
+        started = time.monotonic()
+        if self._observer is not None:
+            self._observer.request_started()
+        try:
+            answer = await self._exchange(
+                method, path, body, params, deadline, limits=timeout, scope=scope
+            )
+            status = answer[0]
+            return answer
+        finally:
+            self._slots.release()
+            if self._observer is not None:
+                self._observer.request_ended(status, time.monotonic() - started)
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        deadline: float,
+        *,
+        limits: httpx.Timeout,
+        scope: dict[str, str],
+    ) -> tuple[int, httpx.Headers, bytes]:
+        attributes = {"http.request.method": method, "server.address": self._host}
+        # A span carries no text from Wix or from an exception (it may echo the key): a failed
+        # exchange is marked with the exception's type alone.
+        with tracer.start_as_current_span(
+            f"{method} {span_route(path)}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                return await self._read(method, path, body, params, deadline, limits, scope, span)
+            except Exception as exc:
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(StatusCode.ERROR)
+                raise
+
+    async def _read(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str | int] | None,
+        deadline: float,
+        limits: httpx.Timeout,
+        scope: dict[str, str],
+        span: Span,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        headers = dict(scope)
+        inject(headers)  # W3C traceparent: Wix's side of the trace, if it keeps one
+        request = self._http.stream(
+            method, path, json=body, params=params, timeout=limits, headers=headers
+        )
+        async with request as response:
+            if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
+                if len(response.content) > MAX_BODY_BYTES:
+                    raise _too_large(response.headers)
+                span.set_attribute("http.response.status_code", response.status_code)
+                return response.status_code, response.headers, response.content
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _too_large(response.headers)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                chunks.append(chunk)
+            content = _decoded(b"".join(chunks), response.headers)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response.status_code, response.headers, content
+
+
+def _too_large(headers: httpx.Headers) -> WixApiError:
+    return WixApiError(
+        f"Wix's answer was larger than {MAX_BODY_BYTES // 1024 // 1024} MiB and was not read. "
+        "Ask for fewer items (a smaller limit).",
+        request_id=request_id(headers),
+    )
+
+
+def _decoded(body: bytes, headers: httpx.Headers) -> bytes:
+    """The body with its content encodings undone, never growing past MAX_BODY_BYTES."""
+    encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
+    for encoding in reversed([e for e in encodings if e and e != "identity"]):
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise WixApiError(
+                f"Wix sent its answer in an encoding that was not asked for ({encoding[:20]!r}). "
+                "A proxy may be in the way: try again shortly."
+            )
+        wbits = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
+        decoder = zlib.decompressobj(wbits)
+        try:
+            body = decoder.decompress(body, MAX_BODY_BYTES + 1)
+        except zlib.error:
+            raise WixApiError(
+                "Wix's answer could not be decompressed. A proxy may be in the way: try again "
+                "shortly."
+            ) from None
+        if len(body) > MAX_BODY_BYTES or decoder.unconsumed_tail:
+            raise _too_large(headers)
+    return body

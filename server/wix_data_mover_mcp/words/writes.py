@@ -1,0 +1,86 @@
+"""What a write will do, in words: the sentence a person confirms before a retry or a stop, and
+that a dry run returns. Only stable facts (names, ids, where the data goes, the policy, a
+finished job's count), so the question reads the same each time it is asked. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..text import clean, quote
+from ..wix.models import DataMovementJob, Destination
+from .route import describe_destination, describe_source, route, site_label
+from .units import plural
+
+
+def retry_consequence(
+    old: DataMovementJob,
+    new: DataMovementJob,
+    *,
+    site: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """'Retrying job "Members import" (…) submits a new job "Members import (retry)": CSV file →
+    collection "Members", 500 items in the last run. TRUNCATE_BEFORE: collection "Members" is
+    emptied before the items are moved.' `new` is the job as it would be submitted."""
+    where = f" on site {site}" if site else ""
+    source = describe_source(new.source) if new.source else "an unknown source"
+    place = _place(new.destination)
+    if new.source_site_id:
+        source += f" of site {site_label(new.source_site_id, names or {})}"
+    if new.destination_site_id:
+        place += f" of site {site_label(new.destination_site_id, names or {})}"
+    moves = f"{source} → {place}"
+    progress = old.progress
+    total = progress.total if progress is not None and progress.units != "BYTES" else None
+    counted = f", {plural(total, 'item')} in the last run" if total is not None else ""
+    name = f" {quote(new.name, 80)}" if new.name else ""
+    sentences = [f"Retrying {_job(old)} submits a new job{name}{where}: {moves}{counted}."]
+    if policy := _policy(new.destination):
+        sentences.append(policy)
+    return " ".join(sentences)
+
+
+def terminate_consequence(
+    job: DataMovementJob, *, site: str | None = None, names: Mapping[str, str] | None = None
+) -> str:
+    """'Stopping job "Products import" (…) (CSV file → collection "Products") ends it now:
+    items moved so far stay where they are; the rest are not moved. It cannot be undone.'"""
+    where = f" on site {site}" if site else ""
+    return (
+        f"Stopping {_job(job)}{where} ({route(job, names)}) ends it now: items moved so far "
+        "stay where they are; the rest are not moved. It cannot be undone."
+    )
+
+
+def _job(job: DataMovementJob) -> str:
+    ident = clean(job.id, 60) if job.id else "(no id)"
+    return f"job {quote(job.name, 80)} ({ident})" if job.name else f"job {ident}"
+
+
+def _place(destination: Destination | None) -> str:
+    if destination is None:
+        return "an unknown place"
+    if (collection := destination.wix_data_collection) is not None:
+        return _collection(collection.collection_id)
+    return describe_destination(destination)
+
+
+def _policy(destination: Destination | None) -> str | None:
+    """What the collection's write policy does to the items already there."""
+    collection = destination.wix_data_collection if destination is not None else None
+    if collection is None:
+        return None
+    where = _collection(collection.collection_id)
+    match collection.write_policy or "OVERWRITE":
+        case "TRUNCATE_BEFORE":
+            return f"TRUNCATE_BEFORE: {where} is emptied before the items are moved."
+        case "SKIP_EXISTING":
+            return f"SKIP_EXISTING: items already in {where} are left as they are."
+        case "OVERWRITE":
+            return f"OVERWRITE: items that already exist in {where} are overwritten."
+        case other:
+            return f"It writes with the policy {quote(other, 40)}."
+
+
+def _collection(collection_id: str | None) -> str:
+    return f"collection {quote(collection_id, 80)}" if collection_id else "a collection"
