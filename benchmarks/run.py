@@ -59,7 +59,7 @@ class Plan:
     soak_calls: int
 
 
-QUICK = Plan(starts=4, warm_rounds=12, warm_per_round=25, http_calls=300, soak_calls=300)
+QUICK = Plan(starts=8, warm_rounds=12, warm_per_round=25, http_calls=300, soak_calls=300)
 FULL = Plan(starts=20, warm_rounds=12, warm_per_round=100, http_calls=2_000, soak_calls=10_000)
 
 
