@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -49,11 +53,23 @@ def settings() -> Settings:
     return Settings.model_validate({"api_key": API_KEY, "site_id": SITE_ID})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _a_demo_of_the_sessions_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fixtures wider than one test (a module's demo jobs) keep their --demo state in a file of
+    the session's own, never in the user's cache; each test then gets one of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("demo-state")
+        patch.setenv("WIX_DEMO_STATE", str(folder / "demo.json"))
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _no_wix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests must not pick up a developer's real credentials."""
+def _no_wix_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests must not pick up a developer's real credentials, nor touch the demo kept in their
+    cache: each test's --demo commands share a demo of the test's own."""
     for name in ("API_KEY", "SITE_ID", "ACCOUNT_ID", "API_BASE_URL", "API_TIMEOUT"):
         monkeypatch.delenv(f"WIX_{name}", raising=False)
+    monkeypatch.setenv("WIX_DEMO_STATE", str(tmp_path / "demo-state" / "demo.json"))
 
 
 def texts(result: CallToolResult) -> list[str]:
@@ -69,8 +85,28 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+@dataclass
+class RunningRedis:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Redis stops answering (SIGSTOP) while the block runs, as a stalled server does."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
+
+
 @pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
+def redis_url(redis_server: RunningRedis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RunningRedis]:
     """A real Redis on loopback, started for a module's tests."""
     binary = shutil.which("redis-server")
     if binary is None:
@@ -92,7 +128,7 @@ def redis_url() -> Iterator[str]:
             except OSError:
                 assert time.monotonic() < deadline, "redis-server did not start"
                 time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield RunningRedis(f"redis://127.0.0.1:{port}/0", process)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import shlex
+import time
 
 import pytest
 
 from wix_data_mover_mcp.cli.main import main
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
 
 from .conftest import free_port
@@ -77,6 +82,26 @@ def test_doctor_passes_on_the_demo_and_says_what_its_unreadable_site_shows(capsy
     )
     assert "It shows what a site the key does not cover looks like" in " ".join(out.split())
     assert "WIX_" not in out
+    # What it says to run shows the site the key leaves out, as printed.
+    command = re.search(r"'wix-data-mover-mcp (jobs --site [^']+)'", out)
+    assert command is not None
+    code, _, err = run(capsys, *shlex.split(command.group(1)))
+    assert code == 1 and "Wix denied access (403)" in err and "edit the key at" in err
+
+
+def test_doctor_says_it_for_one_site_the_key_does_not_cover(capsys, monkeypatch, emulator):
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY
+    from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID
+
+    monkeypatch.setenv("WIX_API_KEY", DEMO_API_KEY)  # a real key would not leave it on purpose
+    monkeypatch.setenv("WIX_ACCOUNT_ID", DEMO_ACCOUNT_ID)
+    monkeypatch.setenv("WIX_API_BASE_URL", emulator.url)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert '    Fix: Not readable: "Lakeview Hotel"' in out
+    assert "Add it to the key, with the 'Data Mover Manage Jobs' permission" in " ".join(
+        out.split()
+    )
 
 
 def test_doctor_says_what_to_fix_without_a_key_and_ticks_only_what_passed(capsys):
@@ -161,14 +186,23 @@ def test_the_emulator_command_serves_the_api_until_stopped():
     assert f"WIX_ACCOUNT_ID={DEMO_ACCOUNT_ID}" in settings  # account mode can be tried
 
 
-def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
+def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)  # the same tour, faster
+    kept = tmp_path / "kept-demo.json"  # the demo --demo commands keep: the tour leaves it be
+    kept.write_text(json.dumps({"started_at": time.time() - 60, "jobs": []}))
+    monkeypatch.setenv("WIX_DEMO_STATE", str(kept))
+    before = kept.read_bytes()
     code, out, _ = run(capsys, "demo")
     out = " ".join(out.split())  # lines are wrapped for the terminal
     assert code == 0
+    assert kept.read_bytes() == before
     for words in [
         "An assistant connects and sees these tools",
         "get_data_movement_job: Get a Wix data movement job",
+        # A demo server offers the writing tools only when told to; the tour is.
+        "The tour allows writes, as WIX_ALLOW_WRITES=true (or --allow-writes) does",
+        # Its jobs move faster than real ones, and it says so where it waits for them.
+        "wait_for_data_movement_job (the tour runs 100 times faster than real time)",
         "Error WDH0003 means invalid data",
         "470 of 500 items moved (470 created), 30 rejected.",
         "WDE0080, 18 items",
@@ -178,6 +212,7 @@ def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch):
         "That was the built-in emulator.",
     ]:
         assert words in out
+    assert "━" not in out and "\x1b" not in out, "in a pipe, plain lines: no bar, no escapes"
 
 
 def test_doctor_shows_every_check_when_a_setting_is_malformed(capsys, monkeypatch):
@@ -249,7 +284,7 @@ def test_paging_hands_out_a_command_and_all_reads_every_page(capsys):
     code, out, err = run(capsys, "jobs", "--demo", "--limit", "3")
     assert code == 0
     more = err.splitlines()[-1]
-    assert more.startswith("More: wix-data-mover-mcp jobs --limit 3 --cursor ")
+    assert more.startswith("More: 'wix-data-mover-mcp jobs --limit 3 --cursor ")
     cursor = more.split("--cursor ")[1].split()[0]
     code, second, _ = run(capsys, "jobs", "--demo", "--limit", "3", "--cursor", cursor)
     assert code == 0 and second.splitlines()[0] not in out
@@ -282,7 +317,7 @@ def test_watch_gives_up_after_its_timeout_with_its_own_exit_code(capsys):
 def test_advice_for_an_assistant_reads_as_a_command_for_a_person(capsys):
     code, out, _ = run(capsys, "job", "--demo", demo.MEMBERS_PARTIAL)
     assert code == 0
-    assert f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --demo." in " ".join(out.split())
+    assert f"and why: run 'wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --demo'." in out
     assert "list_data_movement_job_logs" not in out
 
 
@@ -336,13 +371,55 @@ def test_a_site_named_on_the_command_line_is_kept_in_the_suggested_commands(caps
     code, out, _ = run(capsys, "job", "--demo", demo.MEMBERS_PARTIAL, "--site", "Riverside Bakery")
     assert code == 0
     assert (
-        f"run: wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site 'Riverside Bakery' --demo."
-        in " ".join(out.split())
+        f"run 'wix-data-mover-mcp logs {demo.MEMBERS_PARTIAL} --site \"Riverside Bakery\" --demo'."
+        in out
     )
 
 
-def test_a_demo_retry_says_its_job_will_be_gone_in_the_next_command(capsys):
-    code, out, err = run(capsys, "retry", "--demo", demo.MEMBERS_PARTIAL, "--yes")
-    assert code == 0 and "Submitted a retry of job" in out
-    assert "the new job is gone in the next command" in err
-    assert "'wix-data-mover-mcp emulator'" in err
+class Terminal(io.StringIO):
+    """Standard input as a terminal, with what the person types; what was read is counted."""
+
+    reads = 0
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> str:
+        self.reads += 1
+        return super().readline(size)
+
+
+@pytest.fixture
+def on_the_emulator(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
+    monkeypatch.setenv("WIX_API_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("WIX_SITE_ID", DEMO_SITE_ID)
+    monkeypatch.setenv("WIX_API_BASE_URL", emulator.url)
+    return emulator
+
+
+def test_retry_on_a_terminal_says_what_it_would_submit_before_asking(
+    capsys, monkeypatch, on_the_emulator
+):
+    submitted = on_the_emulator.state.requests["submit_job"]
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, _ = run(capsys, "retry", demo.BLOG_IMPORT_FAILED, "--skip-existing")
+    assert code == 1, "nothing was done: the README's exit code for a no"
+    said = " ".join(out.split())
+    assert said.startswith(
+        'Retrying job "Blog posts from old site" (11111111-0000-4000-8000-000000000002) submits '
+        'a new job "Blog posts from old site (retry)"'
+    )
+    assert 'SKIP_EXISTING: items already in collection "BlogPosts" are left as they are.' in said
+    assert said.endswith("Submit it? [y/N] Nothing submitted.")
+    assert "Dry run" not in said and "To submit it" not in said
+    assert on_the_emulator.state.requests["submit_job"] == submitted
+
+
+def test_retry_on_a_terminal_refuses_a_running_job_without_asking(
+    capsys, monkeypatch, on_the_emulator
+):
+    typed = Terminal("y\n")
+    monkeypatch.setattr("sys.stdin", typed)
+    code, out, err = run(capsys, "retry", demo.MENU_TRANSLATION)
+    assert (code, out, typed.reads) == (1, "", 0)
+    assert "is still running (IN_PROGRESS): wait for it to finish" in err

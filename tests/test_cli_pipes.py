@@ -16,7 +16,7 @@ import pytest
 
 from wix_data_mover_mcp.cli import commands
 from wix_data_mover_mcp.cli.main import main
-from wix_data_mover_mcp.cli.output import print_table, table_rows
+from wix_data_mover_mcp.cli.output import print_table, print_text, table_rows
 from wix_data_mover_mcp.cli.parser import build_parser
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.wix.models import parse_job
@@ -63,7 +63,9 @@ def test_jobs_in_a_pipe_shows_exactly_the_jobs_json_gives(capsys, flags):
 def test_the_next_page_command_prints_the_next_jobs(capsys):
     code, out, err = run(capsys, "jobs", "--demo", "--limit", "10")
     assert code == 0 and len(listed_ids(out)) == 10
-    [more] = re.findall(r"^More: wix-data-mover-mcp (.+?)   \(or --all\)$", err, re.M)
+    [more] = re.findall(
+        r"^More: 'wix-data-mover-mcp (.+?)' \(or add --all for every page\)\.$", err, re.M
+    )
     code, second, _ = run(capsys, *more.split())
     assert code == 0
     assert listed_ids(second) == json_ids(capsys, "jobs", "--demo", "--all")[10:] != []
@@ -96,16 +98,15 @@ DURATION_PART = re.compile(r"^(?:s|min|h|ago)\b")
 
 @pytest.mark.parametrize("width", [80, 100, 120, 140])
 def test_the_job_table_fits_its_width_and_never_cuts_a_name_or_a_duration(capsys, demo_jobs, width):
-    jobs = demo_jobs
-    print_table(jobs, width=width)
+    jobs, now = demo_jobs, datetime.now(UTC)
+    print_table(jobs, width=width, now=now)
     table = capsys.readouterr().out
     lines = table.splitlines()
-    assert lines[0].split()[:3] == ["STATUS", "NAME", "ID"]
+    assert {"STATUS", "ID", "WHEN"} <= set(lines[0].split())
     assert all(len(line) <= width for line in lines)
     assert "…" not in table
     flat = " ".join(" ".join(line.split()) for line in lines)
-    for row in table_rows(jobs, datetime.now(UTC)):
-        assert row.ident in table  # an id is never wrapped
+    for row in table_rows(jobs, now):
         assert all(word in flat for word in row.name.split())  # a name wraps, never cut
     for line in lines:  # no line goes on with the rest of a duration ("4 min 1" / "s ago")
         cells = line.split("  ")
@@ -195,14 +196,14 @@ def test_reading_every_page_keeps_what_was_read_when_a_later_page_fails(
     assert out == f"Wrote 5 rejected items to {target}.\n"
     assert len(target.read_text().splitlines()) == 6
     assert err.startswith("Stopped after 1 page: Wix is rate limiting these credentials (429")
-    assert f"{target} has them; to go on from there, run: wix-data-mover-mcp logs " in err
+    assert f"{target} has them; to go on from there, run 'wix-data-mover-mcp logs " in err
     assert f"--export {tmp_path / 'rejected-more.csv'} --cursor " in err
 
     code, out, err = run_against(wix, monkeypatch, capsys, "jobs", "--all", "--limit", "2")
     assert code == 1
     assert listed_ids(out) == [payloads.CSV_IMPORT_ID, payloads.JSONL_FAILED_ID]
     assert err.startswith("Stopped after 1 page: Wix is rate limiting")
-    assert "is above; to go on from there, run: wix-data-mover-mcp jobs --limit 2 --cursor" in err
+    assert "is above; to go on from there, run 'wix-data-mover-mcp jobs --limit 2 --cursor" in err
 
     code, out, err = run_against(wix, monkeypatch, capsys, "logs", payloads.PARTIAL_ID, "--all")
     assert code == 1 and "5 movement logs" in out and "Stopped after 1 page" in err
@@ -225,3 +226,39 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(capsys, monkeypatch):
     _, err = capsys.readouterr()
     assert code == 1
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_every_row_of_the_job_table_has_the_whole_id_and_when_the_job_ran(capsys, demo_jobs, width):
+    now = datetime.now(UTC)
+    print_table(demo_jobs, width=width, now=now)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-1] == "WHEN"
+    for row in table_rows(demo_jobs, now):
+        [line] = [line for line in lines if row.ident in line]  # whole, to copy and act on
+        assert row.short_age in line or f"{row.verb} {row.age}" in line, line
+    if width == 80:  # the name gives way to a line of its own, never the id or the time
+        assert lines[0].split() == ["STATUS", "ID", "WHEN"]
+        assert '  "Members import"' in lines
+
+
+def test_no_color_means_no_escape_codes_at_all(capsys, demo_jobs, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as on a terminal
+    for width in (80, 120):
+        print_table(demo_jobs, width=width)
+    assert "\x1b[" in capsys.readouterr().out, "a terminal gets a bold header and colours"
+    monkeypatch.setenv("NO_COLOR", "1")
+    for width in (80, 120):
+        print_table(demo_jobs, width=width)
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_a_command_to_paste_is_never_broken_across_lines(capsys, monkeypatch):
+    monkeypatch.setattr("wix_data_mover_mcp.cli.output.terminal_width", lambda: 60)
+    command = (
+        f"'wix-data-mover-mcp watch {demo.MEMBERS_PARTIAL} --site \"Riverside Bakery\" --demo'"
+    )
+    print_text(f"Submitted a retry of the job as a new job. To follow it, run {command}.")
+    lines = capsys.readouterr().out.splitlines()
+    assert f"  {command}." in lines
+    assert all(len(line) < 60 for line in lines if command not in line)

@@ -135,8 +135,12 @@ def test_setup_demo_configures_the_emulator_with_no_key(capsys, monkeypatch):
     assert (
         err == "This runs the demo: the built-in emulator, no key needed. Restart Claude Desktop.\n"
     )
-    code, out, _ = setup_output(capsys, "claude-code", "--demo")
+    code, out, err = setup_output(capsys, "claude-code", "--demo")
     assert out.startswith("claude mcp add wix-data-mover -- ") and out.endswith(" --demo\n")
+    assert err == (
+        "This runs the demo: the built-in emulator, no key needed. Run that command in a "
+        "terminal; Claude Code starts the server itself.\n"
+    ), "Claude Code starts the server from the command: there is nothing to restart"
 
 
 def test_setup_takes_the_site_or_account_already_set(capsys, monkeypatch):
@@ -183,3 +187,47 @@ def test_ctrl_c_stops_the_stdio_server_while_its_client_holds_stdin_open():
         stderr = server.stderr.read().decode() if server.stderr else ""
     assert code == 130
     assert "Traceback" not in stderr
+
+
+def test_setup_write_keeps_what_the_user_filled_in_and_never_prints_a_secret(
+    capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert setup_output(capsys, "cursor", "--write", "--yes")[0] == 0
+    config = tmp_path / ".cursor" / "mcp.json"
+    document = json.loads(config.read_text())
+    servers = document["mcpServers"]
+    servers["wix-data-mover"]["env"] = {
+        "WIX_API_KEY": "IST.the-key-the-user-pasted-0123456789",
+        "WIX_SITE_ID": "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+    }
+    servers["wix-data-mover"]["command"] = "/where/it/was/installed/before"
+    servers["github"] = {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "ghp_0123456789abcdef"}}
+    config.write_text(json.dumps(document, indent=2))
+    code, out, _ = setup_output(capsys, "cursor", "--write", "--yes")
+    assert code == 0
+    assert '-      "command": "/where/it/was/installed/before",' in out  # what this run knows
+    assert "the-key-the-user-pasted" not in out and "ghp_" not in out
+    assert '"WIX_API_KEY": "<hidden>"' in out
+    written = json.loads(config.read_text())["mcpServers"]
+    assert written["wix-data-mover"]["env"] == {
+        "WIX_API_KEY": "IST.the-key-the-user-pasted-0123456789",
+        "WIX_SITE_ID": "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+    }
+    assert written["wix-data-mover"]["command"] != "/where/it/was/installed/before"
+    assert written["github"]["env"] == {"GITHUB_TOKEN": "ghp_0123456789abcdef"}
+
+
+def test_setup_write_fills_only_settings_nobody_gave(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = tmp_path / ".cursor" / "mcp.json"
+    config.parent.mkdir()
+    account = {"WIX_ACCOUNT_ID": "c9e6a4b2-5f3d-4a0b-8e79-8d7c6f5e4a33"}
+    config.write_text(json.dumps({"mcpServers": {"wix-data-mover": {"env": account}}}))
+    assert setup_output(capsys, "cursor", "--write", "--yes")[0] == 0
+    env = json.loads(config.read_text())["mcpServers"]["wix-data-mover"]["env"]
+    assert env == {"WIX_API_KEY": "<your Wix API key>"} | account, "no site id beside an account"
+    monkeypatch.setenv("WIX_SITE_ID", "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
+    assert setup_output(capsys, "cursor", "--write", "--yes")[0] == 0
+    env = json.loads(config.read_text())["mcpServers"]["wix-data-mover"]["env"]
+    assert env == {"WIX_API_KEY": "<your Wix API key>"} | account, "the file's account stays"

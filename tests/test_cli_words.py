@@ -5,17 +5,24 @@ what the README says (2: bad usage or settings)."""
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from wix_data_mover_mcp.cli import commands
+from wix_data_mover_mcp.cli.commands import usage_problem
 from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.cli.parser import build_parser
-from wix_data_mover_mcp.cli.watch import Pace
+from wix_data_mover_mcp.cli.watch import Pace, live_line
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.wix.cursors import encode_cursor
+from wix_data_mover_mcp.wix.models import Progress, parse_job
+from wix_data_mover_mcp.words.job import summarize_job
 
 from . import payloads
 
@@ -46,16 +53,13 @@ def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # (command line, exit code, words the answer must hold)
 SAID = [
-    (["sites"], 2, "sites lists the sites of an account: set WIX_ACCOUNT_ID"),
-    (
-        ["jobs", "--all-sites"],
-        2,
-        "--all-sites searches the sites of an account: set WIX_ACCOUNT_ID",
-    ),
+    (["sites"], 2, "Listing sites needs an account: set WIX_ACCOUNT_ID"),
+    (["jobs", "--all-sites"], 2, "--all-sites needs an account: set WIX_ACCOUNT_ID"),
     (
         ["retry", "--demo", demo.MENU_TRANSLATION, "--yes"],
         1,
-        f"wait for it to finish: wix-data-mover-mcp watch {demo.MENU_TRANSLATION} --demo.",
+        "wait for it to finish, following it with "
+        f"'wix-data-mover-mcp watch {demo.MENU_TRANSLATION} --demo'.",
     ),
     (
         ["retry", "--demo", demo.ORDERS_EXPORT, "--yes", "--skip-existing"],
@@ -65,7 +69,7 @@ SAID = [
     (
         ["retry", "--demo", demo.BLOG_IMPORT_FAILED, "--yes"],
         0,
-        "Follow it with: wix-data-mover-mcp watch ",
+        "To follow it, run 'wix-data-mover-mcp watch ",
     ),
     (
         ["jobs", "--demo", "--cursor", encode_cursor("jobs", ["forged"])],
@@ -87,8 +91,8 @@ SAID = [
     (
         ["job", "--demo", UNKNOWN_JOB],
         1,
-        "name the site it was submitted for with --site (run: wix-data-mover-mcp sites --demo), "
-        "or search every site: wix-data-mover-mcp jobs --all-sites --demo",
+        "name the site it was submitted for with --site ('wix-data-mover-mcp sites --demo' "
+        "lists them), or search every site with 'wix-data-mover-mcp jobs --all-sites --demo'",
     ),
 ]
 
@@ -108,8 +112,8 @@ def test_account_only_commands_are_refused_before_anything_is_asked_even_with_a_
     code, out, err = run(capsys, "sites")
     assert (code, out) == (2, "")
     assert err == (
-        "wix-data-mover-mcp sites: sites lists the sites of an account: set WIX_ACCOUNT_ID (with "
-        "an account-level API key), or add --demo to try it.\n"
+        "wix-data-mover-mcp sites: Listing sites needs an account: set WIX_ACCOUNT_ID (with an "
+        "account-level API key), or add --demo to try it.\n"
     )
 
 
@@ -123,18 +127,21 @@ def test_site_is_refused_when_the_server_is_pinned_to_one_site(capsys, pinned):
     )
 
 
-SUGGESTION = re.compile(r"wix-data-mover-mcp((?: [\w=./-]+)+)")
+QUOTED_COMMAND = re.compile(r"'wix-data-mover-mcp ([^']*)'")
 
 
 def suggestions(text: str) -> list[list[str]]:
+    """The commands a text suggests, each split as a shell splits what is between its quotes.
+    Every command must be quoted whole: nothing glued to it, nothing left outside."""
     text = re.sub(r"^wix-data-mover-mcp [a-z]+: ", "", text, flags=re.M)  # an error's name
-    found = SUGGESTION.findall(" ".join(text.split()))
-    return [shlex.split(command.rstrip(".")) for command in found]  # a sentence's full stop
+    found = QUOTED_COMMAND.findall(text)
+    assert text.count("wix-data-mover-mcp") == len(found), f"a command not quoted whole: {text}"
+    return [shlex.split(command) for command in found]
 
 
 SUGGESTING = [
     (["jobs", "--demo", "--limit", "3"], {"jobs"}),
-    (["job", "--demo", demo.MEMBERS_PARTIAL], {"logs"}),
+    (["job", "--demo", demo.MEMBERS_PARTIAL, "--site", "Riverside Bakery"], {"logs"}),
     (["logs", "--demo", demo.MEMBERS_PARTIAL, "--limit", "5"], {"logs"}),
     (["job", "--demo", UNKNOWN_JOB], {"sites", "jobs"}),
     (["sites", "--demo", "--name", "zzz"], {"sites"}),
@@ -182,13 +189,13 @@ def test_a_mistyped_word_gets_the_nearest_one_and_the_commands_own_help(capsys):
     code, _, err = run(capsys, "jobs", "--demo", "--staus", "FAILED")
     assert code == 2
     assert err == (
-        "wix-data-mover-mcp jobs: --staus FAILED is not an argument of this command; did you "
-        "mean --status?; see 'wix-data-mover-mcp jobs --help'.\n"
+        "wix-data-mover-mcp jobs: --staus FAILED is not an argument of this command. Did you "
+        "mean --status? See 'wix-data-mover-mcp jobs --help'.\n"
     )
     code, _, err = run(capsys, "jbos")
     assert code == 2
-    assert "'jbos' is not one of serve, demo" in err and "did you mean jobs?" in err
-    assert err.endswith("see 'wix-data-mover-mcp --help'.\n")
+    assert err.startswith("wix-data-mover-mcp: 'jbos' is not a command; the commands are serve,")
+    assert err.endswith(" Did you mean jobs? See 'wix-data-mover-mcp --help'.\n")
 
 
 def every_parser() -> list[argparse.ArgumentParser]:
@@ -214,16 +221,15 @@ def test_every_flag_says_what_it_does_in_whole_words():
     assert "a leading ' so it stays text" in " ".join(export.split())
 
 
-def test_watch_says_how_long_is_left_once_the_job_moves():
+def test_watch_gives_the_rate_it_saw_once_the_job_moves():
     now = [100.0]
     pace = Pace(clock=lambda: now[0])
     pace.see(200)
-    assert pace.left(200, 1000) == "", "no estimate before anything was seen to move"
+    assert pace.rate(200, bytes_=False) == "", "no rate before anything was seen to move"
     now[0] += 10
     assert pace.rate(300, bytes_=False) == "10 items/s"
-    assert pace.left(300, 1000) == "about 1 min 10 s left"
-    now[0] += 60
-    assert pace.left(300, 1000) == "about 8 min 10 s left", "a stall slows the estimate"
+    now[0] += 190
+    assert pace.rate(300, bytes_=False) == "30 items/min", "a stall slows the rate"
 
 
 def test_a_saved_card_gives_the_time_not_an_age_that_goes_stale(capsys, tmp_path):
@@ -240,9 +246,8 @@ def test_a_saved_card_gives_the_time_not_an_age_that_goes_stale(capsys, tmp_path
 def test_a_site_search_that_finds_nothing_is_one_sentence(capsys):
     code, out, _ = run(capsys, "sites", "--demo", "--name", "zzz")
     assert code == 0
-    assert (
-        out
-        == 'No site\'s name contains "zzz". To see every site: wix-data-mover-mcp sites --demo\n'
+    assert out == (
+        "No site's name contains \"zzz\". To see every site, run 'wix-data-mover-mcp sites --demo'.\n"
     )
 
 
@@ -256,3 +261,98 @@ def test_the_bundle_says_what_its_first_start_fetches():
     readme = " ".join((ROOT / "README.md").read_text().split())
     for text in (manifest["long_description"], readme):
         assert f"build tool ({name})" in text, "the first start fetches it from PyPI: say so"
+
+
+def test_a_dry_run_ends_with_the_command_that_submits_it_as_printed(capsys, monkeypatch):
+    flags = ["--skip-existing", "--site", "Riverside Bakery", "--demo"]
+    code, out, err = run(capsys, "retry", demo.BLOG_IMPORT_FAILED, "--dry-run", *flags)
+    assert code == 0
+    assert out.rstrip().endswith(
+        f"To submit it, run 'wix-data-mover-mcp retry {demo.BLOG_IMPORT_FAILED} --skip-existing "
+        '--site "Riverside Bakery" --demo\'.'
+    )
+    assert "gone in the next command" not in err, "a dry run made no new job"
+    [command] = suggestions(out + err)
+    assert command == ["retry", demo.BLOG_IMPORT_FAILED, *flags]
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))  # a person at a terminal says yes
+    code, out, _ = run(capsys, *command)
+    assert code == 0 and "Submitted a retry of job" in out
+
+
+class Terminal(io.StringIO):
+    """Standard input as a terminal, with what the person types."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_every_message_of_the_command_line_is_a_sentence(capsys, pinned):
+    messages = [
+        ["sites"],
+        ["jobs", "--all-sites"],
+        ["jobs", "--limit", "0"],
+        ["retry", demo.BLOG_IMPORT_FAILED],
+        ["jobs", "--since", "7d"],
+        ["job"],
+        ["setup", "--write"],
+        ["jbos"],
+    ]
+    for argv in messages:
+        code, _, err = run(capsys, *argv)
+        assert code == 2
+        said = re.sub(r"^wix-data-mover-mcp(?: [a-z]+)?: ", "", err.rstrip("\n"))
+        assert said[0].isupper() or said[0] in "-'", err
+        assert said.endswith((".", "?")) and ";." not in said and "?;" not in said, err
+
+
+def test_a_mistyped_flag_before_the_command_is_said_of_the_program_not_the_command(capsys):
+    code, _, err = run(capsys, "--jsno", "jobs")
+    assert code == 2
+    assert err == (
+        "wix-data-mover-mcp: --jsno is not an option of wix-data-mover-mcp itself. Did you mean "
+        "'wix-data-mover-mcp jobs --json', after the command? See 'wix-data-mover-mcp --help'.\n"
+    )
+    code, _, err = run(capsys, "--demo", "jobs", "--jsno")
+    assert err.startswith("wix-data-mover-mcp jobs: --jsno is not an argument of this command.")
+
+
+def test_statuses_may_be_given_with_commas_in_any_case():
+    parser = build_parser(lambda name: lambda args: 0)
+    args = parser.parse_command_line(["jobs", "--status", "failed,completed", "IN_PROGRESS"])
+    assert args.status == ["FAILED", "COMPLETED", "IN_PROGRESS"]
+    assert usage_problem("jobs", args) is None
+
+
+def test_a_key_without_a_site_or_an_account_is_refused_before_any_request(capsys, monkeypatch):
+    sent: list[httpx.Request] = []
+    monkeypatch.setenv("WIX_API_KEY", payloads.API_KEY)
+    args = build_parser(lambda name: lambda args: 0).parse_command_line(["jobs"])
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(500))
+    code = commands.run("jobs", args, transport=transport)
+    assert (code, sent) == (2, [])
+    assert capsys.readouterr().err == (
+        "wix-data-mover-mcp jobs: Neither WIX_SITE_ID nor WIX_ACCOUNT_ID is set: set WIX_SITE_ID "
+        "to the site's id (the GUID after /dashboard/ in the site's dashboard URL), or "
+        "WIX_ACCOUNT_ID for every site of an account (with an account-level key).\n"
+    )
+
+
+def test_the_live_time_left_of_watch_is_the_one_its_summary_gives():
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    job, _ = parse_job(
+        {
+            "id": demo.MENU_TRANSLATION,
+            "status": "IN_PROGRESS",
+            "startedAt": "2026-11-30T11:56:00Z",
+            "progress": {"current": 104, "total": 400, "units": "ITEMS"},
+        }
+    )
+    clock = [0.0]
+    pace = Pace(clock=lambda: clock[0])
+    live_line(job, pace, now)
+    clock[0] += 10  # watched moving fast: ten items a second, far above its average
+    job = job.model_copy(update={"progress": Progress(current=204, total=400, units="ITEMS")})
+    line, rate, left = live_line(job, pace, now)
+    assert (line, rate) == ("in progress, 51% done (204 of 400 items)", "10 items/s")
+    [estimate] = re.findall(r"about ([\w ]+) is left", summarize_job(job, now=now))
+    assert left == f"about {estimate} left" != "about 20 s left", "not the watched rate's"

@@ -43,11 +43,76 @@ def test_malformed_settings_are_named_with_the_fix(monkeypatch: pytest.MonkeyPat
     assert str(caught.value) == (
         "Invalid configuration. WIX_SITE_ID: must be a GUID like "
         "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60. Copy the site id from the site's dashboard URL: "
-        "the GUID after /dashboard/. WIX_API_BASE_URL: Input should be a valid URL, relative URL "
-        "without a base. Use a full URL such as https://www.wixapis.com, or unset it. "
-        "WIX_API_TIMEOUT: Input should be greater than 0. Give the seconds per request, a number "
-        "above 0 and at most 120 (default 10)."
+        "the GUID after /dashboard/. WIX_API_BASE_URL: must be a full URL such as "
+        "https://www.wixapis.com. Unset it to use Wix's own. WIX_API_TIMEOUT: must be a number "
+        "of seconds above 0 and at most 120 (default 10)."
     )
+
+
+TIMEOUT_RULE = "must be a number of seconds above 0 and at most 120 (default 10)."
+RATE_RULE = "must be a whole number of requests a minute, from 1 to 1,000,000 (default 150)."
+GUID_RULE = "must be a GUID like 0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60."
+BAD_VALUES = [
+    (
+        "WIX_API_KEY",
+        "IST.abc def",
+        "must be one token with no spaces (paste the key exactly as "
+        "Wix shows it). Create an API key at https://manage.wix.com/account/api-keys.",
+    ),
+    (
+        "WIX_SITE_ID",
+        "my-site",
+        f"{GUID_RULE} Copy the site id from the site's dashboard URL: the GUID after /dashboard/.",
+    ),
+    (
+        "WIX_ACCOUNT_ID",
+        "42",
+        f"{GUID_RULE} Copy the account id from https://manage.wix.com/account/api-keys.",
+    ),
+    (
+        "WIX_API_BASE_URL",
+        "wixapis",
+        "must be a full URL such as https://www.wixapis.com. Unset it to use Wix's own.",
+    ),
+    ("WIX_API_TIMEOUT", "soon", TIMEOUT_RULE),
+    ("WIX_API_TIMEOUT", "0", TIMEOUT_RULE),
+    ("WIX_API_TIMEOUT", "121", TIMEOUT_RULE),
+    ("WIX_ALLOW_TERMINATE", "maybe", "must be true or false."),
+    ("WIX_ALLOW_WRITES", "2", "must be true or false."),
+    ("WIX_RATE_LIMIT_PER_MINUTE", "1.5", RATE_RULE),
+    ("WIX_RATE_LIMIT_PER_MINUTE", "0", RATE_RULE),
+    ("WIX_JOB_CACHE_SECONDS", "a minute", "must be a number of seconds from 0 to 60 (default 1)."),
+    ("WIX_JOB_CACHE_SECONDS", "61", "must be a number of seconds from 0 to 60 (default 1)."),
+    (
+        "WIX_MCP_REDIS_URL",
+        "localhost:6379",
+        "must be a redis://, rediss:// or unix:// URL. Use a "
+        "URL such as redis://localhost:6379/0, or unset it.",
+    ),
+    (
+        "WIX_MCP_REQUEST_STATE_KEY",
+        "short",
+        "each key must be at least 32 bytes long. Make one "
+        "with openssl rand -hex 32; to rotate, put the new key first and keep the old one after a "
+        "comma for ten minutes.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"), BAD_VALUES, ids=[f"{name}={value}" for name, value, _ in BAD_VALUES]
+)
+def test_every_setting_that_cannot_work_is_said_in_our_own_words(monkeypatch, name, value, said):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == f"Invalid configuration. {name}: {said}"
+
+
+def test_the_bad_values_above_cover_every_setting():
+    assert {name for name, _, _ in BAD_VALUES} == {
+        f"WIX_{field.upper()}" for field in Settings.model_fields
+    }
 
 
 def test_a_key_with_spaces_inside_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch):

@@ -21,6 +21,8 @@ from mcp import Client
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.serve.app import build_server
 
+from .conftest import texts
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -71,6 +73,44 @@ def test_the_readmes_sample_summaries_are_the_codes_own_words():
     tools = (ROOT / "README.md").read_text().split("## Tools", 1)[1].split("\n## ", 1)[0]
     blocks = [" ".join(block.split()) for block in re.findall(r"```text\n(.*?)```", tools, re.S)]
     assert [" ".join(sample.split()) for sample in demo_samples()] == blocks
+
+
+def test_the_readme_says_exactly_what_the_demo_adds_around_a_summary():
+    from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, EmulatorState
+    from wix_data_mover_mcp.emulator import seed as demo
+    from wix_data_mover_mcp.tools.results import job_result
+    from wix_data_mover_mcp.wix.sites import Site
+
+    tools = " ".join((ROOT / "README.md").read_text().split("## Tools", 1)[1].split())
+    [label] = re.findall(r"The demo adds two things: its label, `([^`]*)`", tools)
+    [site_and_job] = re.findall(r"the site before a job's summary: `([^`]*) …`", tools)
+    state = EmulatorState(api_keys={DEMO_API_KEY})
+    demo.seed(state, now=1_800_000_000.0, base_url="http://127.0.0.1:8100")
+    raw = state.jobs[demo.MEMBERS_PARTIAL].render(1_800_000_000.0)
+    said = job_result(raw, demo=True, site=Site(DEMO_SITE_ID, "Riverside Bakery")).summary
+    assert said.startswith(f"{label}\n{site_and_job} ")
+
+
+@pytest.mark.anyio
+async def test_the_readmes_sample_errors_are_what_a_client_gets():
+    import httpx
+
+    tools = " ".join((ROOT / "README.md").read_text().split("## Tools", 1)[1].split())
+    samples = re.findall(r"`((?:Error executing tool|Bad arguments for) [^`]*)`", tools)
+    settings = Settings.model_validate(
+        {"api_key": "IST.test", "site_id": "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"}
+    )
+    not_found = httpx.MockTransport(lambda _: httpx.Response(404, json={"message": "Not found"}))
+    async with Client(build_server(settings, transport=not_found)) as client:
+        missing = await client.call_tool(
+            "get_data_movement_job", {"job_id": "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"}
+        )
+        bad = await client.call_tool("list_data_movement_jobs", {"limit": 51})
+    real = [texts(result)[0] for result in (missing, bad)]
+    assert missing.is_error and bad.is_error and len(samples) == len(real)
+    for sample, text in zip(samples, real, strict=True):
+        # "…" in a sample stands for the rest of an id, or of the sentence.
+        assert re.fullmatch(".*".join(map(re.escape, sample.split("…"))) + ".*", text), text
 
 
 def test_the_wheel_carries_the_prompts(tmp_path: Path):

@@ -166,6 +166,24 @@ async def test_logs_are_grouped_by_code_with_counts_and_examples(emulator):
     )
     assert len((second.structured_content or {})["logs"]) == 15
     assert (second.structured_content or {})["next_cursor"] is None
+    assert texts(second)[0].startswith(
+        f"Job {job_id(900)}: 15 movement logs, 15 for items that failed to move (the last page)."
+    )
+
+
+async def test_a_page_of_logs_reached_by_its_cursor_is_not_called_the_first(emulator):
+    async with connected(emulator) as client:
+        first = await client.call_tool(
+            "list_data_movement_job_logs", {"job_id": job_id(900), "limit": 20}
+        )
+        cursor = (first.structured_content or {})["next_cursor"]
+        middle = await client.call_tool(
+            "list_data_movement_job_logs", {"job_id": job_id(900), "limit": 20, "cursor": cursor}
+        )
+    assert (middle.structured_content or {})["next_cursor"] is not None
+    assert texts(middle)[0].startswith(
+        f"Job {job_id(900)}: 20 movement logs, 20 for items that failed to move (a later page)."
+    )
 
 
 async def test_wait_reports_growing_progress_until_the_job_finishes(emulator):

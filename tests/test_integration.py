@@ -151,3 +151,28 @@ async def test_logs_name_rows_for_a_csv_import_and_items_for_a_jsonl_one(emulato
         )
     assert "; e.g. items " in texts(lines)[0] and "rows" not in texts(lines)[0]
     assert "; e.g. rows 2, " in texts(rows)[0]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("get_data_movement_job", {"job_id": demo.MEMBERS_PARTIAL}),
+        ("list_data_movement_job_logs", {"job_id": demo.MEMBERS_PARTIAL}),
+        ("list_data_movement_jobs", {"limit": 3}),
+        ("list_data_sync_schedules", {}),
+        ("list_wix_sites", {}),
+        ("list_data_movement_jobs_across_sites", {"since": "7d"}),
+    ],
+)
+async def test_the_demo_label_is_a_line_of_its_own_in_every_tools_summary(
+    emulator, tool, arguments
+):
+    settings = settings_for(emulator, account_id=demo.DEMO_ACCOUNT_ID)
+    async with Client(build_server(settings, demo=True, retry=RETRY)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error is False, texts(result)[0]
+    for summary in (texts(result)[0], (result.structured_content or {})["summary"]):
+        label, _, rest = summary.partition("\n")
+        assert label == "[Demo data from the built-in emulator, not a real Wix site.]"
+        assert rest and not rest.startswith(" ")
+        assert all(line == line.rstrip() for line in summary.splitlines())

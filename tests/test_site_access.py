@@ -8,8 +8,10 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +24,14 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
 from wix_data_mover_mcp.cli.main import main
-from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
+from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
-from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, DENTAL_SITE_ID, SKI_SITE_ID
+from wix_data_mover_mcp.emulator.seed import (
+    DEMO_ACCOUNT_ID,
+    DENTAL_SITE_ID,
+    SKI_SITE_ID,
+    STAGING_SITE_ID,
+)
 from wix_data_mover_mcp.serve.app import build_server
 from wix_data_mover_mcp.serve.auth import OAuthSettings, audit_log, configure_audit
 from wix_data_mover_mcp.serve.http_app import http_app
@@ -179,6 +186,93 @@ async def test_writing_on_a_site_needs_a_grant_that_allows_writes(served, issuer
         'needs a grant with "write": true in WIX_MCP_SITE_ACCESS.'
     )
     assert not allowed.is_error and (allowed.structured_content or {})["plan"]
+
+
+def copy_job(emulator: Emulator, other: str, *, running: bool = False, into: bool = False) -> str:
+    """A job of Riverside Bakery that copies from `other` (or, `into`, copies into it)."""
+    ident = str(uuid.uuid4())
+    collection = {"wixDataCollection": {"collectionId": "Recipes"}}
+    fields = {"id": ident, "name": "Copy recipes", "source": collection, "destination": collection}
+    fields["destinationSiteId" if into else "sourceSiteId"] = other
+    now = emulator.state.now()
+    emulator.state.add_job(
+        JobTimeline(DEMO_SITE_ID, fields, submitted_at=now - (0 if running else 600), running=60)
+    )
+    return ident
+
+
+NOWHERE = "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"  # no site of the account
+
+
+async def test_a_retry_that_copies_from_a_site_outside_the_grants_is_refused(
+    served, issuer, emulator
+):
+    # Carol may change Riverside Bakery but not read its staging site: a retry of a copy from
+    # staging would pull staging's data into her site. A site that does not exist reads alike.
+    carol = token(issuer, served, "carol@agency.example", groups=["bakeries", "bakery-writers"])
+    alice = token(issuer, served, "alice@agency.example")
+    staging, nowhere = copy_job(emulator, STAGING_SITE_ID), copy_job(emulator, NOWHERE)
+    here = {"site": "Riverside Bakery"}
+    before = emulator.state.requests["submit_job"]
+    async with signed_in(served, carol) as client:
+        real = await client.call_tool("retry_data_movement_job", {"job_id": staging} | here)
+        dry = await client.call_tool(
+            "retry_data_movement_job", {"job_id": staging, "dry_run": True} | here
+        )
+        missing = await client.call_tool("retry_data_movement_job", {"job_id": nowhere} | here)
+    async with signed_in(served, alice) as client:
+        allowed = await client.call_tool(
+            "retry_data_movement_job", {"job_id": staging, "dry_run": True} | here
+        )
+    assert emulator.state.requests["submit_job"] == before
+    said = (
+        "Error executing tool retry_data_movement_job: Job {job} copies from site {site}, which "
+        "is not among the sites you may use: retrying it would copy that site's data, so it "
+        "needs a grant for that site in WIX_MCP_SITE_ACCESS."
+    )
+    assert texts(real) == texts(dry) == [said.format(job=staging, site=STAGING_SITE_ID)]
+    assert texts(missing) == [said.format(job=nowhere, site=NOWHERE)]
+    assert not allowed.is_error
+
+
+async def test_a_write_into_a_site_outside_the_write_grants_is_refused(served, issuer, emulator):
+    # Carol sees Nordic Ski School but may not change it: neither a retry nor a stop of a copy
+    # into it is hers to make.
+    carol = token(issuer, served, "carol@agency.example", groups=["bakeries", "bakery-writers"])
+    finished = copy_job(emulator, SKI_SITE_ID, into=True)
+    running = copy_job(emulator, SKI_SITE_ID, into=True, running=True)
+    here = {"site": "Riverside Bakery", "dry_run": True}
+    async with signed_in(served, carol) as client:
+        retry = await client.call_tool("retry_data_movement_job", {"job_id": finished} | here)
+        stop = await client.call_tool("terminate_data_movement_job", {"job_id": running} | here)
+    assert texts(retry) == [
+        f"Error executing tool retry_data_movement_job: Job {finished} copies into site "
+        f"{SKI_SITE_ID}, which is not among the sites you may change: retrying it changes what "
+        'that site gets, so it needs a grant with "write": true for that site in '
+        "WIX_MCP_SITE_ACCESS."
+    ]
+    assert texts(stop)[0].endswith(
+        f"Job {running} copies into site {SKI_SITE_ID}, which is not among the sites you may "
+        'change: stopping it changes what that site gets, so it needs a grant with "write": '
+        "true for that site in WIX_MCP_SITE_ACCESS."
+    )
+
+
+async def test_a_summary_names_another_site_only_to_those_who_may_see_it(served, issuer):
+    bob = token(issuer, served, "bob@agency.example", groups=["bakeries"])
+    alice = token(issuer, served, "alice@agency.example")
+    job = {"job_id": demo.RECIPES_COPY, "site": "Riverside Bakery"}
+    async with signed_in(served, bob) as client:
+        await client.call_tool("list_wix_sites", {})  # the site list is known, names and all
+        hidden = await client.call_tool("get_data_movement_job", job)
+    async with signed_in(served, alice) as client:
+        shown = await client.call_tool("get_data_movement_job", job)
+    assert f'collection "Recipes" of site {STAGING_SITE_ID} →' in texts(hidden)[0]
+    assert "Riverside Bakery (staging)" not in texts(hidden)[0]
+    assert (
+        f'collection "Recipes" of site "Riverside Bakery (staging)" ({STAGING_SITE_ID}) →'
+        in texts(shown)[0]
+    )
 
 
 async def test_the_job_resource_follows_the_grants(served, issuer):
@@ -353,6 +447,77 @@ def test_a_site_name_that_matches_nothing_is_refused_at_start(
     )
 
 
+TWIN_SITE_ID = "9c1e7a3b-2d4f-4e6a-8b5c-0d1e2f3a4b5c"
+
+
+@contextlib.contextmanager
+def account_with_twins() -> Iterator[Emulator]:
+    """The demo account, plus a site whose display name is Riverside Bakery's in other case
+    (Wix names every new site "My Site": names repeat)."""
+    with Emulator() as running:
+        running.state.sites.append({"id": TWIN_SITE_ID, "displayName": "riverside bakery"})
+        yield running
+
+
+TWINS_REFUSED = (
+    'WIX_MCP_SITE_ACCESS grants the site "Riverside Bakery" by name, but 2 sites of the '
+    f"account have that name ({DEMO_SITE_ID}, {TWIN_SITE_ID}): grant the one you mean by its id."
+)
+
+
+def test_a_site_name_that_two_sites_share_is_refused_at_start(
+    issuer, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "access.json"
+    path.write_text(json.dumps(GRANTS))
+    with account_with_twins() as twins:
+        for name, value in {
+            "WIX_API_KEY": DEMO_API_KEY,
+            "WIX_ACCOUNT_ID": DEMO_ACCOUNT_ID,
+            "WIX_API_BASE_URL": twins.url,
+            "WIX_MCP_SITE_ACCESS": str(path),
+            "WIX_MCP_OAUTH_ISSUER": issuer.issuer,
+            "WIX_MCP_PUBLIC_URL": "https://mcp.example.com/mcp",
+        }.items():
+            monkeypatch.setenv(name, value)
+        # A port already taken: a server that got past the grants would stop there, not serve.
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = str(taken.getsockname()[1])
+            assert main(["serve", "--transport", "http", "--port", port]) == 2
+    assert capsys.readouterr().err == f"wix-data-mover-mcp serve: {TWINS_REFUSED}\n"
+
+
+async def test_a_site_name_that_two_sites_share_is_refused_on_reload(tmp_path, caplog):
+    path = tmp_path / "access.json"
+    path.write_text(json.dumps(GRANTS))
+    kept = SitePolicy.parse('{"grants": []}', source="(test)")
+    access = SiteAccess(str(path), kept)
+
+    async def sites() -> list[Site]:
+        return [Site(DEMO_SITE_ID, "Riverside Bakery"), Site(TWIN_SITE_ID, "riverside bakery")]
+
+    assert not await access.reload(sites)
+    assert access.policy is kept
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [f"{TWINS_REFUSED} The grants in force are kept."]
+
+
+async def test_a_grant_by_name_opens_neither_site_once_two_sites_share_the_name(issuer):
+    # Checked at start, the name was one site's; a site renamed since shares it.
+    with Emulator() as account, serving(account, issuer) as served:
+        account.state.sites.append({"id": TWIN_SITE_ID, "displayName": "riverside bakery"})
+        bob = token(issuer, served, "bob@agency.example", groups=["bakeries"])
+        async with signed_in(served, bob) as client:  # the first call reads the list of sites
+            twin = await client.call_tool(
+                "get_data_movement_job", {"job_id": demo.PRODUCTS_IMPORT, "site": TWIN_SITE_ID}
+            )
+            listed = await client.call_tool("list_wix_sites", {})
+    assert site_ids(listed) == {SKI_SITE_ID}
+    assert twin.is_error and texts(twin)[0].startswith(
+        f'Error executing tool get_data_movement_job: No site you may use is "{TWIN_SITE_ID}"'
+    )
+
+
 def test_doctor_checks_the_grants_file(emulator, issuer, tmp_path, monkeypatch, capsys):
     path = tmp_path / "access.json"
     path.write_text(json.dumps(GRANTS))
@@ -398,6 +563,34 @@ async def test_a_hangup_makes_a_running_server_read_its_grants_again(emulator, t
             await anyio.sleep(0.01)
     assert signal.getsignal(signal.SIGHUP) == before
     assert access.policy.access({"sub": "bob"}).sees(Site(DENTAL_SITE_ID, "Harbor Dental"))
+
+
+def test_a_reload_from_a_fifo_in_place_of_the_grants_file_keeps_the_grants_at_once(
+    tmp_path, caplog
+):
+    # A FIFO (or a hung mount) must not stop the server: the read happens off the event loop,
+    # only from a regular file, within a few seconds. Run in a thread of its own here, so that
+    # a read that blocks fails this test instead of hanging it.
+    path = tmp_path / "access.json"
+    os.mkfifo(path)
+    kept = SitePolicy.parse(json.dumps(GRANTS), source="(test)")
+    access = SiteAccess(str(path), kept)
+    reloaded: list[bool] = []
+    reloading = threading.Thread(target=lambda: reloaded.append(anyio.run(access.reload, None)))
+    reloading.start()
+    reloading.join(timeout=3)
+    blocked = reloading.is_alive()
+    if blocked:  # let the stuck read end: a writer opens the FIFO and closes it
+        with open(path, "wb"):
+            pass
+        reloading.join(timeout=3)
+    assert not blocked, "the reload waited on the FIFO"
+    assert reloaded == [False] and access.policy is kept
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        f"WIX_MCP_SITE_ACCESS ({path}) is not a regular file: point it at a JSON file. The "
+        "grants in force are kept."
+    ]
 
 
 def test_the_policy_check_with_a_thousand_grants_indexes_by_claim(tmp_path):

@@ -17,7 +17,8 @@ SCRIPT = Path(sys.executable).with_name("wix-data-mover-mcp")
 
 
 def server_params(**env: str) -> StdioServerParameters:
-    base = {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+    names = ("PATH", "HOME", "SYSTEMROOT", "WIX_DEMO_STATE")  # the test's own demo, not $HOME's
+    base = {name: os.environ[name] for name in names if name in os.environ}
     return StdioServerParameters(command=str(SCRIPT), args=[], env=base | env)
 
 
@@ -38,7 +39,7 @@ async def test_bad_settings_do_not_stop_the_server():
             "get_data_movement_job", {"job_id": "0a3c5f2e-8b1d-4c6e-9f7a-1b2c3d4e5f60"}
         )
     assert result.is_error is True
-    assert "WIX_API_TIMEOUT: Input should be greater than 0" in texts(result)[0]
+    assert "WIX_API_TIMEOUT: must be a number of seconds above 0" in texts(result)[0]
 
 
 async def test_demo_flag_serves_the_emulator_and_says_so():

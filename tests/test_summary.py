@@ -27,7 +27,7 @@ def test_completed_import_says_counts_duration_and_write_policy():
 
 def test_failed_import_explains_the_code_and_what_to_try():
     assert summary(payloads.jsonl_import_failed()) == snapshot(
-        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (write policy: overwrite existing items). It failed 12 s after it was submitted. Error WDH0003 means invalid data: the data to move has an invalid format or unexpected values. Wix says: "Line 17: unexpected end of JSON input". Check the file (it is valid JSONL, one JSON object per line), then upload it and submit the job again. Before it failed, 0 items were moved.'
+        'Job "Blog posts from old site" (1b4d6a3f-9c2e-4d7f-8a1b-2c3d4e5f6071) failed 1 h 29 min ago: JSONL file → collection "Posts" (write policy: overwrite existing items). It failed 12 s after it was submitted. Error WDH0003 means invalid data: the data to move has an invalid format or unexpected values. Wix says: "Line 17: unexpected end of JSON input". Check that the file is valid JSONL, one JSON object per line, then upload it and submit the job again. Before it failed, 0 items were moved.'
     )
 
 

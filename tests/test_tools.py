@@ -222,11 +222,14 @@ async def test_a_finished_exports_link_is_a_field_of_its_own_and_in_the_summary(
     assert (busy.structured_content or {})["download_url"] is None
 
 
-async def test_a_demo_download_link_says_it_lasts_only_while_the_demo_runs(settings):
+async def test_a_demo_download_link_says_it_lasts_only_while_its_emulator_runs(settings):
     export = payloads.export_completed()
     async with connected(settings, FakeWix(export), demo=True) as client:
         result = await client.call_tool("get_data_movement_job", {"job_id": export["id"]})
-    assert "The built-in emulator serves this link only while the demo runs." in texts(result)[0]
+    assert (
+        "The built-in emulator serves this link only while the program that gave it runs."
+        in texts(result)[0]
+    )
 
 
 class StoppableWix(FakeWix):

@@ -84,7 +84,49 @@ def test_logs_of_a_file_import_name_rows_and_every_description_is_counted():
     csv = parse_job(payloads.partially_successful())[0].source
     text = summarize_logs(payloads.PARTIAL_ID, logs, group_failures(logs), more=False, source=csv)
     assert "e.g. rows 12, 48, 97" in text
-    assert '"bad email"; "bad age" (+2 more)' in text
+    assert '"bad email"; "bad age"; "bad date" (+1 more)' in text
+
+
+def test_the_logs_summary_quotes_the_descriptions_the_result_lists_and_counts_the_rest():
+    descriptions = ["bad email", "bad age", "bad date", "bad zip", "bad name"]
+    logs = [
+        MovementLog.model_validate(
+            {"sourceItemId": str(row), "failure": {"code": "WDE0080", "description": what}}
+        )
+        for row, what in enumerate(descriptions, start=2)
+    ]
+    [group] = group_failures(logs)
+    text = summarize_logs(payloads.PARTIAL_ID, logs, [group], more=False)
+    listed = "; ".join(f'"{what}"' for what in group.descriptions)
+    assert f"{listed} (+{group.more_descriptions} more);" in text
+    assert (len(group.descriptions), group.more_descriptions) == (3, 2)
+
+
+def test_one_example_row_is_named_in_the_singular():
+    log = MovementLog.model_validate(
+        {"sourceItemId": "16", "failure": {"code": "WDE0021", "description": "No such item."}}
+    )
+    csv = parse_job(payloads.partially_successful())[0].source
+    text = summarize_logs(payloads.PARTIAL_ID, [log], group_failures([log]), more=False, source=csv)
+    assert text.endswith('WDE0021, 1 item: "No such item."; e.g. row 16.')
+    one_item = summarize_logs(payloads.PARTIAL_ID, [log], group_failures([log]), more=False)
+    assert one_item.endswith("; e.g. item 16.")
+
+
+@pytest.mark.parametrize(
+    ("more", "later", "head"),
+    [
+        (False, False, "Job {id}: 1 movement log, 1 for items that failed to move."),
+        (True, False, "Job {id}: 1 movement log, 1 for items that failed to move (first page)."),
+        (True, True, "Job {id}: 1 movement log, 1 for items that failed to move (a later page)."),
+        (False, True, "Job {id}: 1 movement log, 1 for items that failed to move (the last page)."),
+    ],
+    ids=["the only page", "the first page", "a middle page", "the last page"],
+)
+def test_the_logs_summary_says_which_page_it_is_truthfully(more, later, head):
+    log = MovementLog.model_validate({"sourceItemId": "a1", "failure": {"code": "WDE0080"}})
+    text = summarize_logs(payloads.PARTIAL_ID, [log], group_failures([log]), more=more, later=later)
+    assert text.split("\n")[0] == head.format(id=payloads.PARTIAL_ID)
 
 
 def test_text_from_wix_in_list_lines_and_logs_is_quoted_or_checked_for_shape():
@@ -325,7 +367,7 @@ def test_advice_to_submit_again_waits_until_the_job_has_finished():
         ),
         (
             {"externalFile": {"format": "CSV", "url": "https://example.com/a.csv"}},
-            "Check the file at its URL (it is valid CSV with a header row), then submit",
+            "Check that the file at its URL is valid CSV with a header row, then submit",
         ),
     ],
 )

@@ -13,10 +13,12 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
+import httpx
 import httpx2
 import pytest
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.request_state import AESGCMRequestStateCodec
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from wix_data_mover_mcp.cli.main import main
@@ -24,7 +26,13 @@ from wix_data_mover_mcp.config import SettingsError, load_settings
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator, JobTimeline
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID
-from wix_data_mover_mcp.serve.app import build_server
+from wix_data_mover_mcp.errors import WixApiError
+from wix_data_mover_mcp.serve.app import (
+    RETRY_MEMORY_SECONDS,
+    build_server,
+    connect_upstream,
+    request_state_security,
+)
 from wix_data_mover_mcp.serve.auth import OAuthSettings, audit_log, configure_audit
 from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
@@ -108,27 +116,216 @@ async def test_ten_identical_retries_across_two_instances_on_redis_submit_one_jo
     assert sorted(r["repeated"] for r in results) == [False] + [True] * 9
 
 
-async def test_a_retry_whose_submit_failed_can_be_made_again_from_another_instance(
-    emulator, redis_url
+SUBMIT_PATH = "/data-mover/v1/jobs"
+
+
+class LosesTheSubmit(httpx.AsyncBaseTransport):
+    """Real loopback HTTP to the emulator, with a fault on the next submit (POST /jobs) only:
+    `before` it leaves (the connection fails), or `after` Wix made the job (its answer is
+    lost: a proxy's 502, a read that times out, a connection reset)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.fault: str | None = None
+        self.times = 1  # how many submits in a row get the fault
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.fault if request.method == "POST" and request.url.path == SUBMIT_PATH else None
+        if fault is not None:
+            self.times -= 1
+            self.fault = fault if self.times else None
+        if fault == "connect error":
+            raise httpx.ConnectError("connection refused", request=request)
+        response = await self._inner.handle_async_request(request)
+        if fault is None:
+            return response
+        await response.aread()
+        await response.aclose()
+        match fault:
+            case "502 after":
+                return httpx.Response(502, html="<html><body>Bad gateway</body></html>")
+            case "timeout after":
+                raise httpx.ReadTimeout("timed out", request=request)
+            case _:
+                raise httpx.RemoteProtocolError("peer closed connection", request=request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def lossy_server(emulator: Emulator, transport: httpx.AsyncBaseTransport, **settings: Any):
+    return build_server(
+        settings_for(emulator, allow_writes=True, **settings), transport=transport, retry=FAST_RETRY
+    )
+
+
+@pytest.mark.parametrize("fault", ["502 after", "timeout after", "reset after"])
+async def test_a_retry_whose_answer_was_lost_is_never_submitted_again_by_any_instance(
+    emulator, redis_url, fault
 ):
+    # Wix made the job, but no answer came back: a second submit would make a second job
+    # (for TRUNCATE_BEFORE, empty the collection again), so every later identical call, on
+    # either instance, says to look for it instead.
     shared = {"api_key": own_key(emulator), "mcp_redis_url": redis_url}
+    lossy = LosesTheSubmit()
+    arguments = {"job_id": demo.RECIPES_COPY}
+    jobs_before = len(emulator.state.jobs)
     async with (
-        Client(server(emulator, **shared)) as first,
+        Client(lossy_server(emulator, lossy, **shared)) as first,
         Client(server(emulator, **shared)) as second,
     ):
         before = emulator.state.requests["submit_job"]
-        # The read answers (a fault of its own, of no delay); the submit gets a 503.
-        emulator.state.inject("latency", job_id=demo.BLOG_IMPORT_FAILED, count=1, delay=0)
-        emulator.state.inject("server_error", count=1)
+        lossy.fault = fault
+        lost = await first.call_tool("retry_data_movement_job", arguments)
+        again_here = await first.call_tool("retry_data_movement_job", arguments)
+        again_there = await second.call_tool("retry_data_movement_job", arguments)
+        dry = await second.call_tool("retry_data_movement_job", arguments | {"dry_run": True})
+    assert emulator.state.requests["submit_job"] == before + 1
+    assert len(emulator.state.jobs) == jobs_before + 1
+    said = (
+        f"Error executing tool retry_data_movement_job: The retry of job {demo.RECIPES_COPY} "
+        "may have been submitted: it was sent to Wix but no answer came back, so look for a new "
+        'job named "Copy recipes from staging (retry)" with list_data_movement_jobs '
+        '(name_contains "(retry)") before trying again; for 5 minutes after it was sent, this '
+        "same call returns this sentence rather than submit it again."
+    )
+    assert all(r.is_error for r in (lost, again_here, again_there))
+    assert texts(lost) == texts(again_here) == texts(again_there) == [said]
+    assert texts(dry)[0].endswith(said.split(": ", 1)[1])
+    assert (dry.structured_content or {})["repeated"] is False
+
+
+@pytest.mark.parametrize("fault", ["connect error", "refused with a 400"])
+async def test_a_retry_whose_submit_surely_changed_nothing_can_be_made_again_elsewhere(
+    emulator, redis_url, fault
+):
+    # Only a failure known to leave Wix untouched (the request never left, or Wix refused
+    # it) gives the claim back.
+    shared = {"api_key": own_key(emulator), "mcp_redis_url": redis_url}
+    lossy = LosesTheSubmit()
+    async with (
+        Client(lossy_server(emulator, lossy, **shared)) as first,
+        Client(server(emulator, **shared)) as second,
+    ):
+        before = emulator.state.requests["submit_job"]
+        if fault == "connect error":
+            lossy.fault, lossy.times = fault, FAST_RETRY.attempts  # retried, as it is safe to
+        else:
+            # The read answers (a fault of its own, of no delay); the submit gets a 400.
+            emulator.state.inject("latency", job_id=demo.BLOG_IMPORT_FAILED, count=1, delay=0)
+            emulator.state.inject("server_error", count=1, status=400)
         failed = await first.call_tool(
             "retry_data_movement_job", {"job_id": demo.BLOG_IMPORT_FAILED}
         )
         again = await second.call_tool(
             "retry_data_movement_job", {"job_id": demo.BLOG_IMPORT_FAILED}
         )
-    assert failed.is_error and "503" in texts(failed)[0]
+    assert failed.is_error
+    assert ("Could not connect to Wix" if fault == "connect error" else "(400)") in texts(failed)[0]
     assert not again.is_error and (again.structured_content or {})["repeated"] is False
-    assert emulator.state.requests["submit_job"] == before + 2
+    sent = 1 if fault == "connect error" else 2  # the refused one reached the emulator
+    assert emulator.state.requests["submit_job"] == before + sent
+
+
+async def test_a_redis_that_stops_answering_while_another_instance_submits_submits_nothing_more(
+    emulator, redis_server
+):
+    # The first instance holds the claim, its submit slow; the second waits on that claim
+    # when Redis freezes: it must not decide alone and submit a second job.
+    from redis.asyncio import Redis
+
+    shared = {"api_key": own_key(emulator), "mcp_redis_url": redis_server.url}
+    arguments = {"job_id": demo.ORDERS_EXPORT}
+    outcomes: dict[str, CallToolResult] = {}
+
+    async def retry(name: str, client: Client) -> None:
+        outcomes[name] = await client.call_tool("retry_data_movement_job", arguments)
+
+    async def gets() -> int:
+        async with Redis.from_url(redis_server.url) as redis:  # pyright: ignore[reportUnknownMemberType]
+            return (await redis.info("commandstats")).get("cmdstat_get", {}).get("calls", 0)
+
+    before = emulator.state.requests["submit_job"]
+    async with (
+        Client(server(emulator, **shared)) as first,
+        Client(server(emulator, **shared)) as second,
+        anyio.create_task_group() as group,
+    ):
+        emulator.state.inject("latency", job_id=demo.ORDERS_EXPORT, count=1, delay=0)
+        emulator.state.inject("latency", count=1, delay=2.0)  # the submit
+        group.start_soon(retry, "first", first)
+        await until(lambda: emulator.state.requests["submit_job"] > before)
+        polled = await gets()
+        group.start_soon(retry, "second", second)
+        deadline = time.monotonic() + 5
+        while await gets() < polled + 2:  # the second is polling the first one's claim
+            assert time.monotonic() < deadline, "the second instance did not wait for the claim"
+            await anyio.sleep(0.01)
+        with redis_server.frozen():
+            await until(lambda: "second" in outcomes)
+    assert emulator.state.requests["submit_job"] == before + 1
+    assert not outcomes["first"].is_error
+    assert texts(outcomes["second"]) == [
+        "Error executing tool retry_data_movement_job: Redis (WIX_MCP_REDIS_URL), which keeps "
+        "this server's instances from submitting the same retry twice, did not answer, so "
+        "nothing was submitted: try again shortly."
+    ]
+
+
+async def test_a_retry_in_flight_at_shutdown_finishes_and_another_instance_finds_it(
+    emulator, redis_url
+):
+    # A rolling deploy: the instance submitting a retry (for a caller who left) is stopped.
+    # The submit runs its course before the instance ends, so the same retry on another
+    # instance finds it rather than submitting it again.
+    shared = {"api_key": own_key(emulator), "mcp_redis_url": redis_url}
+    arguments = {"job_id": demo.MEMBERS_PARTIAL}
+    before = emulator.state.requests["submit_job"]
+    async with Client(server(emulator, **shared)) as leaving:
+        emulator.state.inject("latency", job_id=demo.MEMBERS_PARTIAL, count=1, delay=0)
+        emulator.state.inject("latency", count=1, delay=0.5)  # the submit
+        async with anyio.create_task_group() as group:
+            group.start_soon(leaving.call_tool, "retry_data_movement_job", arguments)
+            await until(lambda: emulator.state.requests["submit_job"] > before)
+            group.cancel_scope.cancel()  # the caller gives up; then the instance stops
+    async with Client(server(emulator, **shared)) as staying:
+        again = await staying.call_tool("retry_data_movement_job", arguments)
+    assert emulator.state.requests["submit_job"] == before + 1
+    assert not again.is_error and (again.structured_content or {})["repeated"] is True
+
+
+async def test_a_submit_still_unanswered_when_shutdown_gives_up_is_remembered_as_unknown(
+    emulator,
+):
+    # Past the wait, the write is cut: its claim is kept as "outcome unknown", not given back.
+    sent, never = anyio.Event(), anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.set()
+        await never.wait()  # Wix never answers
+        return httpx.Response(200, json={"job": {"id": str(uuid.uuid4())}})
+
+    settings = settings_for(emulator, allow_writes=True, api_key=own_key(emulator))
+    remembered: dict[str, Any] | None = None
+    async with anyio.create_task_group() as tasks:
+        wix = connect_upstream(settings, tasks, transport=httpx.MockTransport(handler))
+
+        async def submit() -> tuple[dict[str, Any], dict[str, Any]]:
+            new = await wix.call(lambda: wix.client.submit_job({"name": "x"}))
+            return {"id": str(new["id"]), "caveats": []}, new
+
+        async def leave() -> None:
+            with pytest.raises(WixApiError, match="no answer came back"):
+                await wix.once("k", submit)
+
+        tasks.start_soon(leave)
+        with anyio.fail_after(5):
+            await sent.wait()
+        await wix.finish_writes(within=0.05)
+        remembered = await wix.claims.recent("k")
+        tasks.cancel_scope.cancel()
+        await wix.aclose()
+    assert remembered == {"outcome": "unknown"}
 
 
 # Confirmations: the person is asked through the protocol's own input request.
@@ -269,6 +466,9 @@ async def test_a_dry_run_retry_returns_the_plan_and_sends_no_post(emulator):
         'SKIP_EXISTING: items already in collection "Members" are left as they are.'
         in (texts(result)[0])
     )
+    assert texts(result)[0].endswith(
+        "Call retry_data_movement_job again with dry_run false to submit it."
+    ), "says which argument to change, and to what"
 
 
 async def test_a_dry_run_makes_every_check_a_real_call_makes(emulator):
@@ -287,6 +487,9 @@ async def test_a_dry_run_makes_every_check_a_real_call_makes(emulator):
     assert finished.is_error and "nothing to terminate" in texts(finished)[0]
     assert not stop.is_error and emulator.state.jobs[job].terminated_at is None
     assert texts(stop)[0].startswith('Dry run: nothing was stopped. Stopping job "Stock import"')
+    assert texts(stop)[0].endswith(
+        "Call terminate_data_movement_job again with dry_run false to stop it."
+    )
 
 
 async def test_a_dry_run_is_audited_as_dry_run_and_a_no_as_declined(emulator, tmp_path):
@@ -385,6 +588,25 @@ async def test_a_rotated_key_still_opens_what_the_old_key_sealed(emulator):
         result = await ask_on_one_answer_on_another(old, rotated, job)
     assert isinstance(result, CallToolResult) and not result.is_error
     assert emulator.state.jobs[job].terminated_at is not None
+
+
+async def test_an_accepted_confirmation_expires_before_the_retry_it_made_is_forgotten(emulator):
+    # Sent again later, the same sealed state and "yes" would submit a second job once the
+    # retry is forgotten, asking no one: the state must expire first.
+    with instance(emulator, mcp_request_state_key=STATE_KEY) as url:
+        async with Client(
+            url, mode="2026-07-28", elicitation_callback=answering("accept", [])
+        ) as c:
+            asked = await c.session.call_tool(
+                "retry_data_movement_job",
+                {"job_id": demo.MEMBERS_PARTIAL},
+                allow_input_required=True,
+            )
+    assert isinstance(asked, InputRequiredResult) and asked.request_state
+    sealed = json.loads(AESGCMRequestStateCodec([STATE_KEY]).unseal(asked.request_state))
+    assert 0 < sealed["exp"] - sealed["iat"] <= RETRY_MEMORY_SECONDS
+    unshared = request_state_security(settings_for(emulator))  # a key of this process's own
+    assert unshared.ttl <= RETRY_MEMORY_SECONDS
 
 
 async def test_without_a_shared_key_the_answer_cannot_reach_another_instance(emulator):
@@ -524,3 +746,29 @@ def test_a_retry_says_what_the_write_policy_does_and_names_the_other_site():
         f'({demo.STAGING_SITE_ID}) → collection "Recipes", 340 items in the last run. '
         'TRUNCATE_BEFORE: collection "Recipes" is emptied before the items are moved.'
     )
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-07-28 (InputRequiredResult); 2025-11-25
+@pytest.mark.parametrize("tool", ["retry_data_movement_job", "terminate_data_movement_job"])
+async def test_an_accept_without_an_answer_does_nothing_and_says_so_in_one_sentence(
+    emulator, mode, tool
+):
+    async def accept_with_nothing(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={})
+
+    job = demo.MEMBERS_PARTIAL if tool == "retry_data_movement_job" else running_job(emulator)
+    before = dict(emulator.state.requests)
+    async with Client(
+        server(emulator, api_key=own_key(emulator)),
+        mode=mode,
+        elicitation_callback=accept_with_nothing,
+    ) as client:
+        result = await client.call_tool(tool, {"job_id": job})
+    assert result.is_error is True
+    assert texts(result) == [
+        f"Error executing tool {tool}: Nothing was done: the answer to the confirmation did not "
+        f"say yes or no (confirm: true or false); call {tool} again to ask the user again."
+    ]
+    for write in ("submit_job", "terminate_job"):
+        assert emulator.state.requests[write] == before.get(write, 0)
+    assert emulator.state.jobs[job].terminated_at is None

@@ -109,16 +109,29 @@ class SettingsError(Exception):
     """The environment holds a setting that cannot work; the text names it and says what to do."""
 
 
+# What each setting must be, in our words: said in place of pydantic's own when a value
+# cannot be read (a number that is not one, out of bounds, not true or false, not a URL).
+_RULES = {
+    "api_key": "must be one token with no spaces",
+    "site_id": f"must be a GUID like {GUID_EXAMPLE}",
+    "account_id": f"must be a GUID like {GUID_EXAMPLE}",
+    "api_base_url": "must be a full URL such as https://www.wixapis.com",
+    "api_timeout": "must be a number of seconds above 0 and at most 120 (default 10)",
+    "allow_terminate": "must be true or false",
+    "allow_writes": "must be true or false",
+    "rate_limit_per_minute": "must be a whole number of requests a minute, from 1 to "
+    "1,000,000 (default 150)",
+    "job_cache_seconds": "must be a number of seconds from 0 to 60 (default 1)",
+    "mcp_redis_url": "must be a redis://, rediss:// or unix:// URL",
+    "mcp_request_state_key": f"must be keys of at least {MIN_STATE_KEY_BYTES} bytes, "
+    "separated by commas",
+}
+# What to do about it, where there is more to say than the rule.
 _HINTS = {
     "api_key": f"Create an API key at {API_KEYS_URL}.",
     "site_id": "Copy the site id from the site's dashboard URL: the GUID after /dashboard/.",
     "account_id": f"Copy the account id from {API_KEYS_URL}.",
-    "api_base_url": "Use a full URL such as https://www.wixapis.com, or unset it.",
-    "api_timeout": "Give the seconds per request, a number above 0 and at most 120 (default 10).",
-    "allow_terminate": "Use true or false.",
-    "allow_writes": "Use true or false.",
-    "rate_limit_per_minute": "Give a whole number of requests a minute, 1 or more (default 150).",
-    "job_cache_seconds": "Give the seconds a job's answer is shared, 0 to 60 (default 1).",
+    "api_base_url": "Unset it to use Wix's own.",
     "mcp_redis_url": "Use a URL such as redis://localhost:6379/0, or unset it.",
     "mcp_request_state_key": "Make one with openssl rand -hex 32; to rotate, put the new key "
     "first and keep the old one after a comma for ten minutes.",
@@ -139,7 +152,10 @@ def describe_validation_error(exc: ValidationError, *, only: str | None = None) 
         field = str(error["loc"][0]) if error["loc"] else "?"
         if only is not None and field != only:
             continue
-        reason = error["msg"].removeprefix("Value error, ")
+        # Our own validators' reasons are already ours; pydantic's are replaced by the rule.
+        ours = error["type"] == "value_error"
+        reason = error["msg"].removeprefix("Value error, ") if ours else None
+        reason = reason or _RULES.get(field, "is not valid")
         problems.append(f"WIX_{field.upper()}: {reason}. {_HINTS.get(field, '')}".strip())
     text = " ".join(problems)
     return text if only is not None else "Invalid configuration. " + text

@@ -11,26 +11,40 @@ log = logging.getLogger("wix_data_mover_mcp")
 
 
 class WixApiError(Exception):
-    """A call to Wix failed. The text is a sentence for the model and the person behind it."""
+    """A call to Wix failed. The text is a sentence for the model and the person behind it.
 
-    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None):
+    `unsent` is True when the request surely changed nothing at Wix: it never reached Wix (no
+    connection, no room in the budget) or Wix refused it (a 4xx answer). Otherwise a request
+    that changes something may have been carried out though its answer was lost."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        unsent: bool = False,
+    ):
         self.status = status
         self.request_id = request_id
         self.message = message
+        self.unsent = unsent
         super().__init__(message + (f" (Wix request id {request_id})" if request_id else ""))
 
     def after_attempts(self, attempts: int) -> WixApiError:
         if attempts < 2:
             return self
         message = f"{self.message} Gave up after {attempts} attempts."
-        return WixApiError(message, status=self.status, request_id=self.request_id)
+        return WixApiError(
+            message, status=self.status, request_id=self.request_id, unsent=self.unsent
+        )
 
 
 class BudgetExhausted(WixApiError):
     """This server's own rate budget for the key is used up; nothing was sent to Wix."""
 
     def __init__(self, message: str, *, retry_in: float) -> None:
-        super().__init__(message)
+        super().__init__(message, unsent=True)
         self.retry_in = retry_in
 
 

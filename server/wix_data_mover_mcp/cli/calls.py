@@ -17,6 +17,7 @@ __all__ = ["PROG", "CommandError", "Pages", "UsageError", "call", "read_pages", 
 
 TOOL_ERROR_PREFIX = "Error executing tool "
 FAILED = 1
+NOTHING_DONE = 1  # the person said no when asked (retry, setup --write): nothing was changed
 BAD_USAGE = 2  # a flag, an argument or a setting the person gave cannot work
 
 
@@ -38,6 +39,7 @@ def say(args: argparse.Namespace) -> Say:
         demo=bool(getattr(args, "demo", False)),
         site=getattr(args, "site", None),
         job=getattr(args, "job_id", None) or "ID",
+        skip_existing=bool(getattr(args, "skip_existing", False)),
     )
 
 

@@ -107,8 +107,8 @@ def settings_problem(name: str, args: argparse.Namespace, settings: Settings) ->
     """What cannot work with these settings, said before calling any tool."""
     account_only = name == "sites" or getattr(args, "all_sites", False)
     if account_only and settings.account_id is None:
-        what = "sites lists" if name == "sites" else "--all-sites searches"
-        return f"{what} the sites of an account: {ACCOUNT_ONLY}."
+        what = "Listing sites" if name == "sites" else "--all-sites"
+        return f"{what} needs an account: {ACCOUNT_ONLY}."
     if getattr(args, "site", None) and settings.account_id is None:
         return (
             "--site works in account mode only (WIX_ACCOUNT_ID, with an account-level key); "
@@ -120,6 +120,12 @@ def settings_problem(name: str, args: argparse.Namespace, settings: Settings) ->
             f"WIX_API_KEY is not set: create an API key at {API_KEYS_URL} with the 'Data Mover "
             "Manage Jobs' permission and set WIX_API_KEY to it (with WIX_SITE_ID or "
             "WIX_ACCOUNT_ID); or add --demo to try the built-in emulator."
+        )
+    if settings.site_id is None and settings.account_id is None:
+        return (
+            "Neither WIX_SITE_ID nor WIX_ACCOUNT_ID is set: set WIX_SITE_ID to the site's id "
+            "(the GUID after /dashboard/ in the site's dashboard URL), or WIX_ACCOUNT_ID for "
+            "every site of an account (with an account-level key)."
         )
     return None
 

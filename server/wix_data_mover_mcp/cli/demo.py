@@ -1,11 +1,14 @@
 """The demo: the emulator and the MCP server in one process, and a tour of what an assistant
-would do with them. Also the settings that point any command at the emulator."""
+would do with them. Also the settings that point any command at the emulator, and where the
+demo keeps its state between commands."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Generator
+import os
+import tempfile
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import anyio
@@ -14,7 +17,7 @@ from mcp.types import CallToolResult, TextContent
 
 from ..config import Settings, SettingsError
 from ..serve.app import build_server
-from .output import print_text
+from .output import console, print_text, styled
 
 
 def demo_settings(base_url: str, **overrides: Any) -> Settings:
@@ -25,18 +28,35 @@ def demo_settings(base_url: str, **overrides: Any) -> Settings:
     return Settings.model_validate(values | overrides)
 
 
+def demo_state_path(env: Mapping[str, str] = os.environ) -> Path:
+    """Where `--demo` keeps the demo between commands: WIX_DEMO_STATE, or demo.json in this
+    program's folder of the user's cache ($XDG_CACHE_HOME, or ~/.cache)."""
+    if given := env.get("WIX_DEMO_STATE", "").strip():
+        return Path(given).expanduser()
+    cache = env.get("XDG_CACHE_HOME", "").strip()
+    if cache and Path(cache).is_absolute():
+        folder = Path(cache)
+    else:
+        try:
+            folder = Path.home() / ".cache"
+        except RuntimeError:  # no home to be found (no HOME, no user entry)
+            folder = Path(tempfile.gettempdir())
+    return folder / "wix-data-mover-mcp" / "demo.json"
+
+
 @contextmanager
 def demo_or_real_settings(
     *, demo: bool, real: Callable[[], Settings | SettingsError]
 ) -> Generator[Settings | SettingsError]:
-    """The real settings, or (with demo) settings for an emulator that runs until the end."""
+    """The real settings, or (with demo) settings for an emulator that runs until the end, on
+    the demo its file keeps, so that one command goes on where the last one left it."""
     if not demo:
         yield real()
         return
     from ..emulator import Emulator  # only in demo mode: keeps the serving path light
     from ..emulator.seed import DEMO_ACCOUNT_ID
 
-    with Emulator() as emulator:
+    with Emulator(saved=demo_state_path()) as emulator:
         # The demo is an agency's account: every site, the bakery by default.
         yield demo_settings(emulator.url, account_id=DEMO_ACCOUNT_ID)
 
@@ -57,10 +77,17 @@ async def _tour(base_url: str) -> None:
 
     settings = demo_settings(base_url, account_id=demo_jobs.DEMO_ACCOUNT_ID, allow_writes=True)
     server = build_server(settings, demo=False)
+    faster = f"{round(1 / TOUR_PACE)} times faster than real time"
     async with Client(server) as client:
         _heading("An assistant connects and sees these tools")
         for tool in (await client.list_tools()).tools:
             _say(f"{tool.name}: {tool.title}")
+        _say(
+            "The tour allows writes, as WIX_ALLOW_WRITES=true (or --allow-writes) does; without "
+            "it, as 'setup --demo' configures the demo, retry_data_movement_job and "
+            "terminate_data_movement_job are not offered. The tour's emulator runs its jobs "
+            f"{faster}, so the times it gives are the tour's own."
+        )
 
         _heading('"What data jobs ran on my site lately?"  →  list_data_movement_jobs')
         await _show(client, "list_data_movement_jobs", {"limit": 6})
@@ -90,7 +117,10 @@ async def _tour(base_url: str) -> None:
             {"status": ["FAILED", "PARTIALLY_SUCCESSFUL"], "since": "7d"},
         )
 
-        _heading('"Tell me when the catalog upload is done"  →  wait_for_data_movement_job')
+        _heading(
+            '"Tell me when the catalog upload is done"  →  wait_for_data_movement_job '
+            f"(the tour runs {faster})"
+        )
         await _follow(client, demo_jobs.CATALOG_UPLOAD)
 
         _heading(
@@ -102,7 +132,9 @@ async def _tour(base_url: str) -> None:
             "retry_data_movement_job",
             {"job_id": demo_jobs.BLOG_IMPORT_FAILED, "skip_existing": True},
         )
-        _heading('"And tell me when it is done"  →  wait_for_data_movement_job')
+        _heading(
+            f'"And tell me when it is done"  →  wait_for_data_movement_job (the tour runs {faster})'
+        )
         structured: dict[str, Any] = retried.structured_content or {}
         await _follow(client, str(cast(dict[str, Any], structured["job"])["id"]))
 
@@ -117,14 +149,20 @@ async def _show(client: Client, tool: str, arguments: dict[str, Any]) -> CallToo
 
 
 async def _follow(client: Client, job_id: str) -> None:
+    """A bar on a terminal; in a pipe, a plain line for each change."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("  {task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as bar:
+    shown = console()
+    lines: list[str] = []
+    with Progress(*columns, console=shown, disable=not shown.is_terminal) as bar:
         task = bar.add_task("waiting", total=100)
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             bar.update(task, completed=progress, description=message or "")
+            if not shown.is_terminal and message and message not in lines[-1:]:
+                lines.append(message)
+                _say(message)
 
         result = await client.call_tool(
             "wait_for_data_movement_job",
@@ -140,7 +178,7 @@ def _first_text(result: CallToolResult) -> str:
 
 
 def _heading(text: str) -> None:
-    print(f"\n\033[1m{text}\033[0m" if sys.stdout.isatty() else f"\n{text}")
+    print(f"\n{styled(text, 'bold')}")
 
 
 def _say(text: str) -> None:

@@ -15,6 +15,7 @@ from ..config import API_KEYS_URL, Settings, describe_validation_error
 from ..errors import WixApiError
 from ..wix.client import WixDataMoverClient, create_http_client
 from .output import colour, print_text
+from .wording import Say
 
 if TYPE_CHECKING:
     from ..tools.access import SitePolicy
@@ -197,17 +198,20 @@ async def _account_access(client: WixDataMoverClient, *, demo: bool) -> int:
     text = f"The key reads data movement jobs on {readable} of {len(sites)} sites"
     if on_purpose and not failed:
         text += f"; the demo's key leaves out {on_purpose[0].label()} on purpose"
+    them = "them" if len(failed) > 1 else "it"
     _check(
         not failed,
         text,
-        f"Not readable: {names}. Add them to the key, with the 'Data Mover Manage Jobs' "
+        f"Not readable: {names}. Add {them} to the key, with the 'Data Mover Manage Jobs' "
         f"permission, at {API_KEYS_URL}.",
     )
     if on_purpose and not failed:
+        site = Say(demo=True, site=on_purpose[0].name or on_purpose[0].id)
         print_text(
-            "It shows what a site the key does not cover looks like: 'sites' marks it, 'jobs "
-            '--all-sites\' lists it under "could not be read", and with a real key this check '
-            "fails, with the fix: add the site to the key.",
+            "It shows what a site the key does not cover looks like: "
+            f"{site.command('jobs')} answers 403 with the fix, "
+            f'{site.command("jobs", "--all-sites", site=False)} lists it under "could not be '
+            'read", and with a real key this check fails, with the fix: add the site to the key.',
             indent="    ",
             subsequent="    ",
         )

@@ -13,18 +13,25 @@ from mcp import Client
 
 from ..text import quote
 from ..tools.card import CARD_META_KEY, filled_card_html
+from ..tools.writes import DRY_RUN_RETRY, SUBMIT_FOR_REAL
 from ..wix.models import parse_job
 from ..words.lists import job_line
-from .calls import CommandError, UsageError, call, read_pages, say, site, structured
+from .calls import (
+    NOTHING_DONE,
+    CommandError,
+    UsageError,
+    call,
+    read_pages,
+    result_text,
+    say,
+    site,
+    structured,
+)
 from .output import next_page, print_json, print_result, print_table, print_text, terminal_width
 from .parser import JOBS_PER_PAGE
-from .wording import PROG
+from .wording import for_people
 
-DEMO_STATE_NOTE = (
-    "With --demo, each command starts its own emulator and it stops when the command ends: "
-    "the new job is gone in the next command. To keep jobs between commands, run "
-    f"'{PROG} emulator' and point the commands at it with the settings it prints."
-)
+RETRY_TOOL = "retry_data_movement_job"
 
 
 async def list_sites(client: Client, args: argparse.Namespace) -> int:
@@ -32,7 +39,9 @@ async def list_sites(client: Client, args: argparse.Namespace) -> int:
     result = await call(client, "list_wix_sites", arguments, args)
     if not args.json and args.name and not structured(result).get("sites"):
         every = say(args).command("sites")
-        print(f"No site's name contains {quote(args.name, 60)}. To see every site: {every}")
+        print_text(
+            f"No site's name contains {quote(args.name, 60)}. To see every site, run {every}."
+        )
         return 0
     print_result(result, as_json=args.json, args=args)
     return 0
@@ -114,27 +123,35 @@ async def list_schedules(client: Client, args: argparse.Namespace) -> int:
 
 
 async def retry(client: Client, args: argparse.Namespace) -> int:
-    if not args.dry_run and not await _confirmed(args):
-        print("Nothing submitted.")
-        return 1
+    """A dry run prints what would be submitted. A real retry asks first on a terminal: it
+    makes every check through a dry run (a running or missing job is refused before any
+    question), shows what the retry would do, and submits only on a yes."""
     arguments = {"job_id": args.job_id, "skip_existing": args.skip_existing} | site(args)
+    if not args.dry_run and not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "Retry submits a new job: add --yes to submit it without asking, or --dry-run "
+                "to see what it would submit."
+            )
+        plan = await call(client, RETRY_TOOL, arguments | {"dry_run": True}, args)
+        if not await _confirmed(result_text(plan), args):
+            print("Nothing submitted.", file=sys.stderr if args.json else sys.stdout)
+            return NOTHING_DONE
     if args.dry_run:
-        arguments["dry_run"] = True  # nothing is submitted, so nothing to confirm
-    result = await call(client, "retry_data_movement_job", arguments, args)
+        arguments["dry_run"] = True
+    result = await call(client, RETRY_TOOL, arguments, args)
     print_result(result, as_json=args.json, args=args)
-    if args.demo:
-        print(DEMO_STATE_NOTE, file=sys.stderr)
     return 0
 
 
-async def _confirmed(args: argparse.Namespace) -> bool:
-    """--yes, or the person's yes on a terminal; in a pipe without --yes, bad usage."""
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("this submits a new job: add --yes to do it without asking.")
-    what = "skipping items already there" if args.skip_existing else "as it was"
-    answer = await anyio.to_thread.run_sync(
-        input, f"Submit job {args.job_id} again, {what}? [y/N] "
-    )
+async def _confirmed(dry_run: str, args: argparse.Namespace) -> bool:
+    """The person's yes, asked on the terminal after what the retry would do (the dry run's
+    words, as the confirmation an assistant's client shows). With --json, the question goes
+    to stderr, so stdout stays the answer."""
+    consequence = dry_run.replace(f"{DRY_RUN_RETRY} ", "").replace(f" {SUBMIT_FOR_REAL}", "")
+    to = sys.stderr if args.json else sys.stdout
+    print_text(for_people(consequence, say(args)), file=to)
+    to.write("Submit it? [y/N] ")
+    to.flush()
+    answer = await anyio.to_thread.run_sync(sys.stdin.readline)
     return answer.strip().lower() in ("y", "yes")

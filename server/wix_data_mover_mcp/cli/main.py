@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
         except OSError as exc:
             sys.stderr.write(
-                f"wix-data-mover-mcp serve: cannot write the audit log WIX_MCP_AUDIT_LOG "
+                f"wix-data-mover-mcp serve: Cannot write the audit log WIX_MCP_AUDIT_LOG "
                 f"({exc.strerror}); give a writable file, or unset it for stderr.\n"
             )
             return 2
@@ -270,7 +270,10 @@ def _setup(args: argparse.Namespace) -> int:
 
     demo = bool(getattr(args, "demo", False))
     if args.write and not args.client:
-        sys.stderr.write("wix-data-mover-mcp setup: name the client to --write, e.g. cursor.\n")
+        sys.stderr.write(
+            "wix-data-mover-mcp setup: Name the client to --write, e.g. "
+            "'wix-data-mover-mcp setup cursor --write'.\n"
+        )
         return 2
     if not args.write:
         names = setup.clients(Path.home(), Path.cwd())
@@ -300,7 +303,7 @@ def _setup(args: argparse.Namespace) -> int:
     print(setup.diff(path, before, after))
     if not args.yes:
         if not sys.stdin.isatty():
-            sys.stderr.write("wix-data-mover-mcp setup: add --yes to write without asking.\n")
+            sys.stderr.write("wix-data-mover-mcp setup: Add --yes to write without asking.\n")
             return 2
         if input(f"Write {path}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing written.")

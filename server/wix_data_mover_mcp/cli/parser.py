@@ -33,32 +33,78 @@ class _Parser(argparse.ArgumentParser):
         self.commands: dict[str, _Parser] = {}
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: {message}; see '{self.prog} --help'.\n")
+        sys.stderr.write(f"{self.prog}: {_sentence(message)} See '{self.prog} --help'.\n")
         raise SystemExit(2)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
         if choices is not None and value not in choices:
             names = [str(choice) for choice in choices]
+            if action.metavar == "COMMAND":
+                raise argparse.ArgumentError(
+                    None,
+                    f"{value!r} is not a command; the commands are {', '.join(names)}."
+                    + _did_you_mean(value, names),
+                )
             raise argparse.ArgumentError(
-                action, f"{value!r} is not one of {', '.join(names)}{_did_you_mean(value, names)}"
+                action, f"{value!r} is not one of {', '.join(names)}.{_did_you_mean(value, names)}"
             )
 
     def parse_command_line(self, argv: Sequence[str] | None) -> argparse.Namespace:
-        """parse_args, with a flag that is not known said by the command it was given to."""
-        args, extras = self.parse_known_args(argv)
-        if extras:
-            command = self.commands.get(getattr(args, "command", ""), self)
-            known = [flag for action in command._actions for flag in action.option_strings]
-            first = extras[0].partition("=")[0]
-            hint = _did_you_mean(first, known) if first.startswith("-") else ""
-            command.error(f"{' '.join(extras)} is not an argument of this command{hint}")
-        return args
+        """parse_args, with a flag that is not known said by the parser it was given to: the
+        command's, or the program's own when it came before the command."""
+        words = list(sys.argv[1:] if argv is None else argv)
+        args, extras = self.parse_known_args(words)
+        if not extras:
+            return args
+        name = getattr(args, "command", "")
+        command = self.commands.get(name, self)
+        first = extras[0].partition("=")[0]
+        # The program's own flags take no value, so the first word without a dash is the command.
+        at = next((i for i, word in enumerate(words) if not word.startswith("-")), len(words))
+        if command is not self and first in (word.partition("=")[0] for word in words[:at]):
+            theirs = [flag for action in command._actions for flag in action.option_strings]
+            if close := _closest(first, theirs):
+                hint = f" Did you mean '{self.prog} {name} {close}', after the command?"
+            else:
+                hint = _did_you_mean(first, (f for a in self._actions for f in a.option_strings))
+            self.error(f"{first} is not an option of {self.prog} itself.{hint}")
+        known = [flag for action in command._actions for flag in action.option_strings]
+        hint = _did_you_mean(first, known) if first.startswith("-") else ""
+        command.error(f"{' '.join(extras)} is not an argument of this command.{hint}")
+
+
+def _closest(word: str, known: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
+    close = _closest(word, known)
+    return f" Did you mean {close}?" if close else ""
+
+
+def _sentence(message: str) -> str:
+    """argparse's words (or ours) as a sentence: a capital first, a full stop last."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "?")) else message + "."
+
+
+class _Statuses(argparse.Action):
+    """--status FAILED COMPLETED, --status failed,completed: one list of statuses."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        given = [values] if isinstance(values, str) else list(values or [])
+        words = [part.strip().upper() for value in given for part in str(value).split(",")]
+        if not any(words):
+            raise argparse.ArgumentError(self, "give at least one status, e.g. FAILED")
+        setattr(namespace, self.dest, [word for word in words if word])
 
 
 def _whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -213,13 +259,19 @@ def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     _add_json(sites)
 
     job = command("job", runner("job"))
-    job.add_argument("job_id", help="the job's id, a GUID")
+    job.add_argument("job_id", metavar="ID", help="the job's id, a GUID")
     job.add_argument("--html", metavar="FILE", help="also write the job card, to open in a browser")
     _add_site(job)
     _add_json(job)
 
     jobs = command("jobs", runner("jobs"))
-    jobs.add_argument("--status", nargs="+", metavar="STATUS", help="e.g. FAILED IN_PROGRESS")
+    jobs.add_argument(
+        "--status",
+        nargs="+",
+        action=_Statuses,
+        metavar="STATUS",
+        help="e.g. FAILED IN_PROGRESS, or FAILED,IN_PROGRESS (any case)",
+    )
     jobs.add_argument("--name", help="text in the job's name, collection or file name")
     jobs.add_argument(
         "--limit", type=_whole_number(1, 50), default=JOBS_PER_PAGE, help="jobs per page, 1 to 50"
@@ -235,7 +287,7 @@ def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     _add_json(jobs)
 
     logs = command("logs", runner("logs"))
-    logs.add_argument("job_id", help="the job's id, a GUID")
+    logs.add_argument("job_id", metavar="ID", help="the job's id, a GUID")
     logs.add_argument(
         "--limit",
         type=_whole_number(1, 100),
@@ -258,7 +310,7 @@ def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     _add_json(schedules)
 
     retry = command("retry", runner("retry"))
-    retry.add_argument("job_id", help="the finished job's id, a GUID")
+    retry.add_argument("job_id", metavar="ID", help="the finished job's id, a GUID")
     retry.add_argument(
         "--skip-existing",
         action="store_true",
@@ -274,7 +326,7 @@ def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     _add_json(retry)
 
     watch = command("watch", runner("watch"))
-    watch.add_argument("job_id", help="the job's id, a GUID")
+    watch.add_argument("job_id", metavar="ID", help="the job's id, a GUID")
     _add_site(watch)
     watch.add_argument(
         "--timeout",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -32,6 +33,7 @@ SCRIPT = "wix-data-mover-mcp"
 DISTRIBUTION = "wix-data-mover-mcp"
 KEY_PLACEHOLDER = "<your Wix API key>"
 SITE_PLACEHOLDER = "<your site id>"
+PLACEHOLDERS = (KEY_PLACEHOLDER, SITE_PLACEHOLDER)
 
 
 class SetupError(Exception):
@@ -178,11 +180,16 @@ def snippet(client: str, *, demo: bool = False) -> str:
 
 
 def hints(client: str | None, *, demo: bool, text: str) -> list[str]:
-    """What to do with the snippet: each placeholder it holds, explained; then the restart."""
+    """What to do with the snippet: each placeholder it holds, explained; then how the client
+    starts the server (a restart, or for Claude Code the command itself)."""
     titles = clients(Path.home(), Path.cwd())
     who = titles[client].title.removesuffix(" (this folder)") if client else "the client"
+    if client == "claude-code":
+        start = "Run that command in a terminal; Claude Code starts the server itself."
+    else:
+        start = f"Restart {who}." if demo else f"Then restart {who}."
     if demo:
-        return [f"This runs the demo: the built-in emulator, no key needed. Restart {who}."]
+        return [f"This runs the demo: the built-in emulator, no key needed. {start}"]
     lines: list[str] = []
     if KEY_PLACEHOLDER in text:
         lines.append(
@@ -197,11 +204,7 @@ def hints(client: str | None, *, demo: bool, text: str) -> list[str]:
             "site's dashboard URL. For every site of an account, set WIX_ACCOUNT_ID instead "
             "(its id is on the API Keys page)."
         )
-    if client == "claude-code":
-        lines.append("Run that command in a terminal; Claude Code starts the server itself.")
-    else:
-        lines.append(f"Then restart {who}.")
-    return lines
+    return [*lines, start]
 
 
 VSCODE_INPUT = {
@@ -220,7 +223,8 @@ def merged(
     servers = document.get(section, {})
     if not isinstance(servers, dict):
         raise SetupError(f"its {section!r} is not an object; fix the file by hand first.")
-    document[section] = {**cast(dict[str, Any], servers), NAME: entry(client, demo=demo)}
+    known = cast(dict[str, Any], servers)
+    document[section] = known | {NAME: _kept(known.get(NAME), entry(client, demo=demo))}
     if client == "vscode" and not demo:
         inputs = document.get("inputs", [])
         if not isinstance(inputs, list):
@@ -233,6 +237,40 @@ def merged(
         if "wix-api-key" not in ids:
             document["inputs"] = [*cast(list[Any], inputs), VSCODE_INPUT]
     return document
+
+
+def _kept(old: Any, new: dict[str, Any]) -> dict[str, Any]:
+    """This server's entry: the command (and its arguments) as this run finds it; every value
+    the user set kept as it is (the key they pasted, the site id they typed), a placeholder
+    only where nothing is set, and a placeholder of ours that no longer applies taken out."""
+    if not isinstance(old, dict):
+        return new
+    kept = cast(dict[str, Any], old) | {name: value for name, value in new.items() if name != "env"}
+    given = kept.get("env")
+    env = {
+        name: value
+        for name, value in (cast(dict[str, Any], given) if isinstance(given, dict) else {}).items()
+        if value not in PLACEHOLDERS or name in new.get("env", {})
+    }
+    which_sites = ("WIX_SITE_ID", "WIX_ACCOUNT_ID")  # one setting: the site, or the account's
+    sites_given = any(_is_set(env.get(name)) for name in which_sites)
+    for name, value in cast(dict[str, str], new.get("env", {})).items():
+        if _is_set(env.get(name)):
+            continue  # the user's value, never replaced
+        if name in which_sites and sites_given:
+            env.pop(name, None)  # the site or account the file names stays the setting
+            continue
+        env[name] = value
+    if env:
+        kept["env"] = env
+    else:
+        kept.pop("env", None)
+    return kept
+
+
+def _is_set(value: Any) -> bool:
+    """A value the user gave: not empty, and not one of our placeholders."""
+    return isinstance(value, str) and bool(value.strip()) and value not in PLACEHOLDERS
 
 
 def plan_write(client: str, home: Path, cwd: Path, *, demo: bool = False) -> tuple[Path, str, str]:
@@ -255,14 +293,47 @@ def plan_write(client: str, home: Path, cwd: Path, *, demo: bool = False) -> tup
     return config.path, before, json.dumps(document, indent=2) + "\n"
 
 
+# A JSON string, and a "name": "value" pair of them.
+JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+PAIR = re.compile(rf"(?P<name>{JSON_STRING})(?P<colon>\s*:\s*)(?P<value>{JSON_STRING})")
+STRING = re.compile(JSON_STRING)
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE", re.I)
+# Shapes of well-known keys and tokens: Wix's, JWTs, GitHub's, OpenAI's and Slack's.
+SECRET_VALUE = re.compile(r'"(?:IST\.|eyJ|gh[pousr]_|github_pat_|sk-|xox[abpr]-)')
+HIDDEN = '"<hidden>"'
+
+
 def diff(path: Path, before: str, after: str) -> str:
+    """The change as a unified diff, with every secret in it hidden: the value of a setting
+    named like a key, token or password, and any string shaped like a known key or token,
+    whichever server's entry it is in."""
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
         fromfile=f"{path} (now)",
         tofile=f"{path} (after)",
     )
-    return "".join(lines)
+    # A last line without its newline is marked, as diff(1) marks it, so two never run together.
+    return "".join(
+        masked(line) if line.endswith("\n") else f"{masked(line)}\n\\ No newline at end of file\n"
+        for line in lines
+    )
+
+
+def masked(line: str) -> str:
+    def pair(match: re.Match[str]) -> str:
+        value = match["value"]
+        if SECRET_NAME.search(match["name"]) and not _placeholder(value):
+            value = HIDDEN
+        return match["name"] + match["colon"] + value
+
+    line = PAIR.sub(pair, line)
+    return STRING.sub(lambda m: HIDDEN if SECRET_VALUE.match(m.group()) else m.group(), line)
+
+
+def _placeholder(quoted: str) -> bool:
+    value = quoted[1:-1]
+    return not value or value in PLACEHOLDERS or value.startswith("${input:")
 
 
 def write(path: Path, text: str) -> None:

@@ -7,6 +7,7 @@ import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import chain, repeat
 from typing import Any
 
@@ -16,22 +17,22 @@ from mcp.types import CallToolResult
 
 from ..tools.jobs import POLL_DELAYS
 from ..wix.models import DataMovementJob, Progress, parse_job
-from ..words.job import is_finished, percent_complete, progress_phrase
+from ..words.job import is_finished, percent_complete, progress_phrase, time_left
 from ..words.units import duration
 from .calls import call, say, site, structured
-from .output import print_result
+from .output import console as stderr_console
+from .output import print_result, print_text
 
 WATCH_TIMED_OUT = 3
 
 
 async def watch(client: Client, args: argparse.Namespace) -> int:
-    """A live bar (percent, counts, rate, time left) on a terminal, a line per change
-    otherwise, then the final summary. Exits 0 only if the job completed; 3 if --timeout ran
-    out first."""
+    """A live bar (percent, counts, rate as watched, time left as the summary estimates it) on
+    a terminal, a line per change otherwise, then the final summary. Exits 0 only if the job
+    completed; 3 if --timeout ran out first."""
     import rich.progress as bars
-    from rich.console import Console
 
-    console = Console(stderr=True)
+    console = stderr_console(stderr=True)
     columns = (
         bars.TextColumn("{task.description}"),
         bars.BarColumn(),
@@ -44,11 +45,7 @@ async def watch(client: Client, args: argparse.Namespace) -> int:
 
     def show(job: DataMovementJob) -> None:
         nonlocal last_line
-        progress = job.progress or Progress()
-        pace.see(progress.current)
-        line = progress_phrase(job)
-        rate = pace.rate(progress.current, bytes_=progress.units == "BYTES")
-        left = "" if is_finished(job) else pace.left(progress.current, progress.total)
+        line, rate, left = live_line(job, pace, datetime.now(UTC))
         done = percent_complete(job) or 0
         bar.update(task, completed=done, description=line, rate=rate, left=left)
         if not console.is_terminal and line != last_line:
@@ -64,7 +61,7 @@ async def watch(client: Client, args: argparse.Namespace) -> int:
     print_result(result, as_json=False, args=args)
     if not is_finished(job):
         again = say(args).command("watch", args.job_id)
-        print(f"Still running after {args.timeout} s: run '{again}' again.")
+        print_text(f"Still running after {args.timeout} s: run {again} again.")
         return WATCH_TIMED_OUT
     return 0 if job.status == "COMPLETED" else 1
 
@@ -91,10 +88,22 @@ async def _poll_until_finished(
         await anyio.sleep(delay)
 
 
+def live_line(job: DataMovementJob, pace: Pace, now: datetime) -> tuple[str, str, str]:
+    """What the bar (or a line in a pipe) shows: the progress, the rate as watched, and the
+    time left as the job's summary estimates it, so one estimate is shown, whichever line
+    says it ('about 11 min 17 s left'; '' while it is too early to tell)."""
+    progress = job.progress or Progress()
+    pace.see(progress.current)
+    rate = pace.rate(progress.current, bytes_=progress.units == "BYTES")
+    seconds = None if is_finished(job) else time_left(job, now)
+    left = f"about {duration(seconds)} left" if seconds is not None else ""
+    return progress_phrase(job), rate, left
+
+
 @dataclass
 class Pace:
-    """How fast a job moves as watched from here, from the first count seen: its rate, and the
-    time left at that rate. `clock` gives seconds (monotonic)."""
+    """How fast a job moves as watched from here, from the first count seen. `clock` gives
+    seconds (monotonic)."""
 
     clock: Callable[[], float] = time.monotonic
     first: tuple[float, int] | None = None
@@ -115,13 +124,6 @@ class Pace:
             return ""
         if bytes_:
             return f"{per_second / 1e6:.1f} MB/s"
-        if per_second >= 1:
+        if per_second >= 2:  # "1 items/s" would read wrong: 60 items/min
             return f"{per_second:,.0f} items/s"
         return f"{per_second * 60:,.0f} items/min"
-
-    def left(self, current: int | None, total: int | None) -> str:
-        """'about 4 min 10 s left' once the job has moved while watched; '' before."""
-        per_second = self._per_second(current)
-        if not per_second or per_second <= 0 or current is None or not total:
-            return ""
-        return f"about {duration(max(0, total - current) / per_second)} left"

@@ -2,6 +2,10 @@
 with the next_cursor"); a person at the command line needs the command to run and the flag to
 give. This module turns one into the other at the boundary, so the tools keep their words and
 every command suggested here runs as printed (with --site and --demo when this run had them).
+
+A command inside a sentence is always in single quotes, 'wix-data-mover-mcp logs ID --demo', so
+what is between them pastes into a shell as it is: no colon or full stop glued to it. An
+argument that needs quoting inside it gets double quotes (--site "Riverside Bakery").
 """
 
 from __future__ import annotations
@@ -34,14 +38,33 @@ class Say:
     demo: bool = False
     site: str | None = None
     job: str = "ID"
+    skip_existing: bool = False  # retry's flag, kept in the command that submits for real
 
     def command(self, *words: str, site: bool = True) -> str:
+        """The command, quoted for a sentence: 'wix-data-mover-mcp jobs --demo'."""
         parts = [PROG, *words]
         if site and self.site:
             parts += ["--site", self.site]
         if self.demo:
             parts.append("--demo")
-        return shlex.join(parts)
+        return f"'{shell_join(parts)}'"
+
+
+SAFE_WORD = re.compile(r"[\w@%+=:,./-]+")
+DOUBLE_QUOTED = re.compile(r'[^"\\$`!]*')  # nothing a shell reads inside double quotes
+
+
+def shell_join(words: list[str]) -> str:
+    """The words as one shell command line: double quotes where a word needs quoting (so the
+    command reads well inside single quotes), shlex's quoting where even those would not do."""
+    return " ".join(
+        word
+        if SAFE_WORD.fullmatch(word)
+        else f'"{word}"'
+        if DOUBLE_QUOTED.fullmatch(word)
+        else shlex.quote(word)
+        for word in words
+    )
 
 
 @dataclass(frozen=True)
@@ -64,19 +87,26 @@ RULES = [
     _rule(r" ?Older jobs exist: call again with the next_cursor\.", lambda m, say: ""),
     _rule(
         r"call list_data_movement_job_logs with this job id",
-        lambda m, say: f"run: {say.command('logs', say.job)}",
+        lambda m, say: f"run {say.command('logs', say.job)}",
     ),
     _rule(
-        r"call wait_for_data_movement_job again(?: to keep waiting)?",
-        lambda m, say: f"run: {say.command('watch', say.job)}",
+        r"call wait_for_data_movement_job again( to keep waiting)?",
+        lambda m, say: f"run {say.command('watch', say.job)}{m.group(1) or ''}",
     ),
     _rule(
         r"Follow it with wait_for_data_movement_job \(job_id (\S+)\)",
-        lambda m, say: f"Follow it with: {say.command('watch', m.group(1))}",
+        lambda m, say: f"To follow it, run {say.command('watch', m.group(1))}",
     ),
     _rule(
         r"wait for it to finish \(wait_for_data_movement_job\), or terminate it first",
-        lambda m, say: f"wait for it to finish: {say.command('watch', say.job)}",
+        lambda m, say: f"wait for it to finish, following it with {say.command('watch', say.job)}",
+    ),
+    _rule(
+        r"Call retry_data_movement_job again with dry_run false to submit it",
+        lambda m, say: (
+            "To submit it, run "
+            + say.command("retry", say.job, *(["--skip-existing"] if say.skip_existing else []))
+        ),
     ),
     _rule(r"\bskip_existing applies", lambda m, say: "--skip-existing applies", usage=True),
     _rule(
@@ -103,15 +133,15 @@ RULES = [
         r"name the site it was submitted for with site \(list_wix_sites lists them\), or "
         r"search every site with list_data_movement_jobs_across_sites",
         lambda m, say: (
-            f"name the site it was submitted for with --site (run: "
-            f"{say.command('sites', site=False)}), or search every site: "
+            f"name the site it was submitted for with --site ({say.command('sites', site=False)} "
+            f"lists them), or search every site with "
             f"{say.command('jobs', '--all-sites', site=False)}"
         ),
     ),
     # Whatever still names a tool names the command instead.
     _rule(
         TOOL_NAME.pattern,
-        lambda m, say: f"'{say.command(*TOOL_COMMANDS[m.group(0)].split(), site=False)}'",
+        lambda m, say: say.command(*TOOL_COMMANDS[m.group(0)].split(), site=False),
     ),
 ]
 

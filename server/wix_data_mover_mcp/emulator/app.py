@@ -68,6 +68,7 @@ def create_app(state: EmulatorState) -> Starlette:
     def wix(handler: Handler, *, account: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             state.count(handler.__name__)
+            state.refresh()
             job_id = request.path_params.get("job_id")
             try:
                 site_id = _authenticate(request, state, account=account)
@@ -183,6 +184,7 @@ async def terminate_job(request: Request, state: EmulatorState, site_id: str) ->
         # The emulator's own code: Wix does not document what terminating a finished job does.
         raise WixError(400, "The job has already finished", "JOB_ALREADY_FINISHED")
     timeline.terminated_at = now
+    state.changed(timeline)
     return JSONResponse({"job": timeline.render(now)})
 
 
@@ -216,6 +218,7 @@ async def submit_job(request: Request, state: EmulatorState, site_id: str) -> Re
             export_url=export,
         )
     )
+    state.changed(timeline)
     return JSONResponse({"job": timeline.render(state.now())})
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -177,6 +178,10 @@ class EmulatorState:
     schedules: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict[str, list[dict[str, Any]]]
     )
+    # The demo's file, when it keeps the demo between commands (saved.py): read before each
+    # request, written when a job is submitted or stopped.
+    on_request: Callable[[], None] | None = None
+    on_change: Callable[[JobTimeline], None] | None = None
 
     def now(self) -> float:
         return time.time()
@@ -185,6 +190,15 @@ class EmulatorState:
         with self.lock:
             self.jobs[timeline.id] = timeline
         return timeline
+
+    def refresh(self) -> None:
+        if self.on_request is not None:
+            self.on_request()
+
+    def changed(self, timeline: JobTimeline) -> None:
+        """A job was submitted or stopped through the API."""
+        if self.on_change is not None:
+            self.on_change(timeline)
 
     def job(self, site_id: str, job_id: str) -> JobTimeline | None:
         timeline = self.jobs.get(job_id)

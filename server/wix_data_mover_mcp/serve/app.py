@@ -58,6 +58,9 @@ def server_icon() -> Icon:
 
 HEALTH_PATH = "/healthz"
 RETRY_MEMORY_SECONDS = 300.0  # a repeated retry call within this returns the first retry
+# How long a question's sealed state takes an answer: shorter than the retry memory (with room
+# for instances' clocks to differ), so an answer sent again finds the retry it made.
+REQUEST_STATE_SECONDS = RETRY_MEMORY_SECONDS - 60.0
 
 
 def _resource_server(oauth: OAuthSettings | None, verifier: TokenVerifier | None) -> dict[str, Any]:
@@ -84,11 +87,14 @@ SHARED_STATE_PROBLEM = (
 )
 
 
-def request_state_security(settings: Settings | SettingsError) -> RequestStateSecurity | None:
-    """The key that seals a question's state between rounds, shared by every instance; None
-    leaves the SDK's own key, made at start and known only to this process."""
+def request_state_security(settings: Settings | SettingsError) -> RequestStateSecurity:
+    """The key that seals a question's state between rounds, shared by every instance, or one
+    made at start and known only to this process; either way the state expires before the
+    retry it leads to is forgotten."""
     keys = state_keys(settings.mcp_request_state_key) if isinstance(settings, Settings) else []
-    return RequestStateSecurity(keys=keys) if keys else None
+    if not keys:
+        return RequestStateSecurity.ephemeral(ttl=REQUEST_STATE_SECONDS)
+    return RequestStateSecurity(keys=keys, ttl=REQUEST_STATE_SECONDS)
 
 
 def missing_key_problem() -> str:
@@ -161,8 +167,9 @@ def build_server(
                     yield state
                 finally:
                     server.live.remove(state)
-                    tasks.cancel_scope.cancel()
                     with anyio.CancelScope(shield=True):
+                        await state.finish_writes()  # a submit cut short may be made twice
+                        tasks.cancel_scope.cancel()
                         await state.aclose()
         except Exception as exc:
             server.died(exc)

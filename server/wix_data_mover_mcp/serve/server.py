@@ -34,6 +34,7 @@ from ..errors import incident
 from ..tools.outcome import Noted, Refused, noting
 from ..tools.state import AppState
 from ..words.arguments import describe_arguments
+from ..words.writes import unreadable_answer
 from .auth import WRITE_SCOPE, audit_on, audit_record, may_write, write_audit
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,10 @@ class WixDataMoverServer(MCPServer[AppState]):
             if isinstance(exc.__cause__, ValidationError):
                 outcome = "invalid_arguments"
                 raise ToolError(describe_arguments(name, exc.__cause__)) from exc.__cause__
+            if isinstance(exc.__cause__, ToolError) and str(exc.__cause__).startswith("Resolver "):
+                # The SDK's words for a client's answer that fails the question's schema name
+                # our resolver; what the model needs is that nothing was done, and what next.
+                raise ToolError(f"Error executing tool {name}: {unreadable_answer(name)}") from exc
             outcome = "refused" if refusal(noted) else outcome
             raise
         finally:

@@ -9,18 +9,22 @@ matched against the claims of the caller's access token.
 A grant matches when the claim equals the value or, for a list claim, contains it. A caller's
 sites are the union of the grants that match (ids, display names in any case, or "*" for all);
 writing on a site also needs a matching grant with "write": true. No matching grant: no sites.
-Grants are indexed by claim and value, so a call costs a few lookups, however many grants.
+A display name must name one site: one that several sites share is refused when the file is
+read, and matches none of them if sites come to share it later. Grants are indexed by claim and
+value, so a call costs a few lookups, however many grants.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import stat
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 EVERY_SITE = "*"
 MAX_POLICY_BYTES = 4 * 1024 * 1024
+READ_SECONDS = 5.0  # a reload gives up reading the file after this (a hung mount)
 
 
 class PolicyError(Exception):
@@ -85,6 +90,12 @@ class Access:
             or (site.name is not None and site.name.casefold() in self.write_names)
         )
 
+    def without_names(self, shared: frozenset[str]) -> Access:
+        """This access less the display names (case-folded) that several sites share."""
+        if not (self.names & shared or self.write_names & shared):
+            return self
+        return replace(self, names=self.names - shared, write_names=self.write_names - shared)
+
 
 NO_ACCESS = Access()
 
@@ -118,9 +129,14 @@ class SitePolicy:
 
     @classmethod
     def load(cls, path: str) -> SitePolicy:
+        """The grants in the file at `path`, a regular file (opened without waiting, so a FIFO
+        put in its place is refused rather than waited on)."""
         source = f"WIX_MCP_SITE_ACCESS ({path})"
         try:
-            with Path(path).open("rb") as file:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(descriptor, "rb") as file:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                    raise PolicyError(f"{source} is not a regular file: point it at a JSON file.")
                 text = file.read(MAX_POLICY_BYTES + 1)
         except OSError as exc:
             raise PolicyError(f"{source} cannot be read ({exc.strerror}).") from None
@@ -188,8 +204,9 @@ class SitePolicy:
 
 
 def unknown_names(policy: SitePolicy, sites: Sequence[Site] | None) -> str | None:
-    """Why the grants name a site that cannot be found, or None. `sites` is the account's
-    sites, or None for a server pinned to one site (which knows it only by its id)."""
+    """Why the grants name a site that cannot be found, or a name that several sites share,
+    or None. `sites` is the account's sites, or None for a server pinned to one site (which
+    knows it only by its id)."""
     named = sorted(policy.named_sites())
     if not named:
         return None
@@ -198,14 +215,22 @@ def unknown_names(policy: SitePolicy, sites: Sequence[Site] | None) -> str | Non
             f"WIX_MCP_SITE_ACCESS names the site {quote(named[0], 80)}, but a server pinned to one "
             'site (WIX_SITE_ID) knows it only by its id: grant it by id, or with "*".'
         )
-    known = {site.name.casefold() for site in sites if site.name}
+    known = Counter(site.name.casefold() for site in sites if site.name)
     missing = [name for name in named if name.casefold() not in known]
-    if not missing:
+    if missing:
+        shown = ", ".join(quote(name, 80) for name in missing[:5])
+        return (
+            f"WIX_MCP_SITE_ACCESS names {'a site' if len(missing) == 1 else 'sites'} the account "
+            f"does not have: {shown}; use the names list_wix_sites shows, or the sites' ids."
+        )
+    shared = [name for name in named if known[name.casefold()] > 1]
+    if not shared:
         return None
-    shown = ", ".join(quote(name, 80) for name in missing[:5])
+    ids = ", ".join(s.id for s in sites if (s.name or "").casefold() == shared[0].casefold())
     return (
-        f"WIX_MCP_SITE_ACCESS names {'a site' if len(missing) == 1 else 'sites'} the account "
-        f"does not have: {shown}; use the names list_wix_sites shows, or the sites' ids."
+        f"WIX_MCP_SITE_ACCESS grants the site {quote(shared[0], 80)} by name, but "
+        f"{known[shared[0].casefold()]} sites of the account have that name ({ids}): grant the "
+        "one you mean by its id."
     )
 
 
@@ -216,12 +241,13 @@ class SiteAccess:
     path: str
     policy: SitePolicy
     reloads: int = field(default=0)
+    _reading: threading.Event | None = field(default=None, repr=False)  # set once read
 
     async def reload(self, sites_of: AccountSites | None) -> bool:
         """Read the file again and use it, if it is good; say why not otherwise. `sites_of`
         reads the account's sites (None for a server pinned to one site)."""
         try:
-            policy = SitePolicy.load(self.path)
+            policy = await self._read()
             sites = await sites_of() if sites_of is not None else None
             if problem := unknown_names(policy, sites):
                 raise PolicyError(problem)
@@ -232,6 +258,25 @@ class SiteAccess:
         self.reloads += 1
         log.warning("WIX_MCP_SITE_ACCESS reloaded: %d grants.", len(policy.grants))
         return True
+
+    async def _read(self) -> SitePolicy:
+        """The file's grants, read in a worker thread so that a file that never answers (a
+        hung mount) cannot stop the server; given up after READ_SECONDS, and not read again
+        while that read is still stuck."""
+        source = f"WIX_MCP_SITE_ACCESS ({self.path})"
+        if self._reading is not None and not self._reading.is_set():
+            raise PolicyError(f"{source} is still being read from an earlier reload.")
+        done = self._reading = threading.Event()
+
+        def read() -> SitePolicy:
+            try:
+                return SitePolicy.load(self.path)
+            finally:
+                done.set()
+
+        with anyio.move_on_after(READ_SECONDS):
+            return await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
+        raise PolicyError(f"{source} could not be read within {READ_SECONDS:g} s.")
 
 
 async def reload_on_hangup(access: SiteAccess, sites_of: AccountSites | None) -> None:

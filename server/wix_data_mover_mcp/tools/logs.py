@@ -50,7 +50,8 @@ async def list_data_movement_job_logs(
     # Only a number can be a CSV row; other ids are items whatever the source.
     numbered = any(item.isdigit() for group in groups for item in group.example_item_ids)
     source = await job_source(state, job_id, where and where.id) if numbered else None
-    summary = summarize_logs(job_id, logs, groups, more=next_cursor is not None, source=source)
+    more = next_cursor is not None
+    summary = summarize_logs(job_id, logs, groups, more=more, later=bool(cursor), source=source)
     result = LogsResult(
         summary=demo_summary(summary, state.demo),
         groups=groups,

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from ..wix.sites import Site
 
 MAX_RAW_TEXT_CHARS = 50_000
-DEMO_PREFIX = "[Demo data from the built-in emulator, not a real Wix site.] "
-DEMO_LINK_NOTE = "The built-in emulator serves this link only while the demo runs."
+DEMO_LABEL = "[Demo data from the built-in emulator, not a real Wix site.]"
+# The demo is kept between commands, but each runs an emulator of its own on a port of its own.
+DEMO_LINK_NOTE = "The built-in emulator serves this link only while the program that gave it runs."
 
 
 class JobResult(OutputModel):
@@ -97,6 +98,6 @@ def tool_result(
 
 
 def demo_summary(summary: str, demo: bool) -> str:
-    if not demo:
-        return summary
-    return DEMO_PREFIX + ("\n" if "\n" in summary else "") + summary
+    """On demo data, the summary under a line of its own that says so (the same for every
+    tool, one line or many)."""
+    return f"{DEMO_LABEL}\n{summary}" if demo else summary

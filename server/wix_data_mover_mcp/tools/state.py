@@ -12,6 +12,7 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 
+from ..config import is_guid
 from ..errors import WixApiError
 from .outcome import Refused
 
@@ -63,7 +64,7 @@ class AppState:
     async def site(self, given: str | None, *, write: bool = False) -> Site | None:
         """The site a call is for: None when pinned to WIX_SITE_ID. With a site access policy,
         only a site the caller may use (and, to `write`, change); otherwise a Refused."""
-        access = self.caller_access()
+        access = await self._access_now()
         if access is None:
             return await self.directory().resolve(given) if self.account else None
         from ..wix.sites import NotAmong, Site
@@ -89,12 +90,44 @@ class AppState:
             )
         return where
 
+    async def may_use(self, site_id: str, *, write: bool = False) -> bool:
+        """Whether the caller may read (with `write`: change) the site with this id, which a
+        job names beside its own; always, without a site access policy."""
+        access = await self._access_now()
+        if access is None:
+            return True
+        if not is_guid(site_id):
+            return False
+        from ..wix.sites import NotAmong, Site
+
+        allowed = access.writes if write else access.sees
+        if not self.account:  # no list of sites to name it: only its id can match
+            return allowed(Site(site_id.lower()))
+        try:
+            await self.directory().resolve(site_id, among=allowed)
+        except NotAmong:
+            return False
+        return True
+
     def caller_access(self) -> Access | None:
-        """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy."""
+        """What the caller may use under WIX_MCP_SITE_ACCESS; None when there is no policy. A
+        display name that several of the account's sites share matches none of them."""
         if self.access is None:
             return None
         token = get_access_token()
-        return self.access.policy.access(token.claims if token is not None else None)
+        access = self.access.policy.access(token.claims if token is not None else None)
+        if self._directory is not None:
+            access = access.without_names(self._directory.shared_names)
+        return access
+
+    async def _access_now(self) -> Access | None:
+        """The caller's access, its display names checked against the account's current list
+        of sites (read if it is not fresh), so that a name two sites share matches neither."""
+        access = self.caller_access()
+        if access is not None and self.account and (access.names or access.write_names):
+            await self.directory().sites()
+            access = self.caller_access()
+        return access
 
     def visible(self, sites: list[Site]) -> list[Site]:
         """The sites the caller may use, of these."""
@@ -102,7 +135,17 @@ class AppState:
         return sites if access is None else [site for site in sites if access.sees(site)]
 
     def site_names(self) -> dict[str, str]:
-        return self._directory.names() if self._directory is not None else {}
+        """Display names of the sites known so far that the caller may use, by id: summaries
+        name another site (a copy's source) only when the caller may see it."""
+        if self._directory is None:
+            return {}
+        names = self._directory.names()
+        access = self.caller_access()
+        if access is None:
+            return names
+        from ..wix.sites import Site
+
+        return {ident: name for ident, name in names.items() if access.sees(Site(ident, name))}
 
     async def schedule(self, schedule_id: str, site: str | None) -> dict[str, Any] | None:
         """The sync schedule that started a job, from a list kept a minute; None when it
@@ -143,6 +186,11 @@ class AppState:
         with anyio.move_on_after(within):
             await ran.wait()
         return ran.is_set()
+
+    async def finish_writes(self) -> None:
+        """For a shutdown: let the writes in flight end first (Upstream.finish_writes)."""
+        if self._upstream is not None:
+            await self._upstream.finish_writes()
 
     async def aclose(self) -> None:
         if self._upstream is not None:

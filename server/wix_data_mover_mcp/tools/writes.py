@@ -22,12 +22,18 @@ from mcp.types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from ..wix.claims import OutcomeUnknown, is_unknown
 from ..wix.models import parse_job
 from ..wix.retry import SAME_FILE, CannotRetry, retry_request
 from ..words.job import is_finished
-from ..words.writes import retry_consequence, terminate_consequence
+from ..words.writes import (
+    other_site_refused,
+    retry_consequence,
+    retry_may_be_submitted,
+    terminate_consequence,
+)
 from .arguments import JobId, SiteArg, checked_job_id
-from .outcome import Noted, note
+from .outcome import Noted, Refused, note
 from .results import JobResult, demo_summary, job_result, tool_result, wix_errors
 from .state import AppState
 
@@ -35,6 +41,9 @@ if TYPE_CHECKING:
     from ..wix.sites import Site
 
 MODERN_PROTOCOL = "2026-07-28"  # asks through InputRequiredResult: no back-channel needed
+
+DRY_RUN_RETRY = "Dry run: nothing was submitted."
+SUBMIT_FOR_REAL = "Call retry_data_movement_job again with dry_run false to submit it."
 
 DryRun = Annotated[
     bool,
@@ -105,6 +114,7 @@ async def plan_retry(
         body, caveats = retry_request(old, skip_existing=skip_existing)
     except CannotRetry as exc:
         raise ToolError(str(exc)) from None
+    await check_other_site(state, job_id, body)
     words = retry_consequence(
         parse_job(old)[0],
         parse_job(old | body)[0],
@@ -112,6 +122,27 @@ async def plan_retry(
         names=state.site_names(),
     )
     return RetryPlan(where, old, body, caveats, words)
+
+
+async def check_other_site(
+    state: AppState, job_id: str, job: dict[str, Any], *, stop: bool = False
+) -> None:
+    """A job may name one other site: the site it copies from (`sourceSiteId`), which a retry
+    reads, or the one it copies into (`destinationSiteId`), which a retry or a stop changes.
+    The job's own site is checked by state.site; that other site needs a grant here too (to
+    read it, or to change it). Stopping reads nothing more from a source, so needs no grant
+    for it."""
+    source, destination = job.get("sourceSiteId"), job.get("destinationSiteId")
+    with wix_errors():
+        if isinstance(source, str) and source and not stop and not await state.may_use(source):
+            raise Refused(other_site_refused(job_id, source, source=True), reason="site")
+        if (
+            isinstance(destination, str)
+            and destination
+            and not await state.may_use(destination, write=True)
+        ):
+            sentence = other_site_refused(job_id, destination, source=False, stop=stop)
+            raise Refused(sentence, reason="write")
 
 
 async def ask_before_retry(
@@ -149,7 +180,13 @@ async def retry_data_movement_job(
         return {"id": str(new.get("id")), "caveats": plan.caveats}, new
 
     with wix_errors():
-        written = await wix.once(key, submit)
+        try:
+            written = await wix.once(key, submit)
+        except OutcomeUnknown:
+            name = plan.body.get("name")
+            raise ToolError(
+                retry_may_be_submitted(job_id, name, minutes=wix.claims.seconds / 60)
+            ) from None
         new_id = str(written.record["id"])
         raw = written.answer or await wix.call(
             lambda: wix.client.get_job(new_id, site=plan.site_id)
@@ -184,9 +221,11 @@ def _retry_not_made(
     """A dry run's plan, or what the person said no to: nothing was submitted."""
     if dry_run:
         note(Noted("dry_run"))
-        head = "Dry run: nothing was submitted."
-        tail = "Call retry_data_movement_job again without dry_run to submit it."
-        if earlier is not None:
+        head, tail = DRY_RUN_RETRY, SUBMIT_FOR_REAL
+        if earlier is not None and is_unknown(earlier):
+            minutes = state.wix().claims.seconds / 60
+            tail = retry_may_be_submitted(job_id, plan.body.get("name"), minutes=minutes)
+        elif earlier is not None:
             tail = (
                 f"A retry of this job was already submitted a moment ago as job "
                 f"{earlier['id']}: a real call now would return that one."
@@ -204,7 +243,7 @@ def _retry_not_made(
         | {
             "summary": summary,
             "retried_job_id": job_id,
-            "repeated": earlier is not None,
+            "repeated": earlier is not None and not is_unknown(earlier),
             "submitted": False,
             "plan": plan.body if dry_run else None,
         }
@@ -232,6 +271,7 @@ async def plan_terminate(state: AppState, job_id: str, site: str | None) -> Stop
         raise ToolError(
             f"Job {job_id} has already finished ({current.status}); there is nothing to terminate."
         )
+    await check_other_site(state, job_id, raw, stop=True)
     words = terminate_consequence(current, site=where and where.label(), names=state.site_names())
     return StopPlan(where, raw, words)
 
@@ -263,7 +303,7 @@ async def terminate_data_movement_job(
             else f"Nothing was stopped: the user {_refusal(answer)} when asked to confirm."
         )
         tail = (
-            "Call terminate_data_movement_job again without dry_run to stop it."
+            "Call terminate_data_movement_job again with dry_run false to stop it."
             if dry_run
             else f"Job {job_id} goes on."
         )

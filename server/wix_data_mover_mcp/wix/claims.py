@@ -2,8 +2,13 @@
 minutes, in this process or (with WIX_MCP_REDIS_URL) on Redis for every instance at once.
 
 A claim is taken with SET NX PX, so of any number of instances asking at once exactly one
-submits; the others wait for its record and return it as a repeat. A claim whose submit failed
-is given back, so the write can be tried again; a claim whose instance died expires.
+submits; the others wait for its record and return it as a repeat. A claim is given back only
+when its write surely changed nothing at Wix (it never left, or Wix refused it), so the write can
+be tried again. Once the write has left, a lost answer (a timeout, a 502, a reset, a shutdown)
+leaves the outcome unknown: that is remembered in place of a record, and the same write is
+refused until the memory expires, since Wix may have made it. A claim whose instance died
+expires. With Redis, a write is made only once Redis has granted its claim: while Redis does
+not answer, the write is refused (another instance may be making it), never made twice.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 PENDING = "pending:"
 PENDING_SECONDS = 90.0  # longer than a submit can take (two requests of at most 30 s each)
 POLL_SECONDS = 0.05
+CLEANUP_SECONDS = 5.0  # to give a claim back or remember it, even while shutting down
+# Kept in place of a record when a write was sent but its answer was lost.
+UNKNOWN: dict[str, Any] = {"outcome": "unknown"}
 # Deletes the key only while it still holds the value this instance wrote.
 _DELETE_IF_SAME = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
@@ -53,6 +61,34 @@ class ClaimTimeout(WixApiError):
     """Another instance holds the claim and has not finished within PENDING_SECONDS."""
 
 
+class OutcomeUnknown(WixApiError):
+    """The write was sent but its answer was lost, now or by an earlier call within the
+    memory's time: Wix may have made it, so it is not made again meanwhile."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            "This change was sent to Wix but no answer came back, so Wix may have made it: "
+            f"check before trying again; for {seconds / 60:g} minutes this same call says so "
+            "rather than send it again."
+        )
+
+
+class ClaimUnavailable(WixApiError):
+    """Redis could not grant the claim; another instance may be making the write: nothing was
+    sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Redis (WIX_MCP_REDIS_URL), which keeps this server's instances from submitting the "
+            "same retry twice, did not answer, so nothing was submitted: try again shortly."
+        )
+
+
+def is_unknown(record: dict[str, Any]) -> bool:
+    """Whether a kept entry says only that the write's outcome is unknown."""
+    return record == UNKNOWN
+
+
 class WriteClaims:
     """Records of writes kept `seconds`, keyed by what makes two calls the same write."""
 
@@ -75,18 +111,25 @@ class WriteClaims:
 
     async def make_once(self, key: str, write: WriteOnce) -> Written:
         """Claim the write, make it (`write` returns its record and Wix's answer) and remember
-        it; or, when it was made already, its record as a repeat. A failed write gives its
-        claim back."""
+        it; or, when it was made already, its record as a repeat. A write that surely changed
+        nothing gives its claim back; any other failure, a cancel included, leaves the outcome
+        unknown (OutcomeUnknown, now and for later calls within `seconds`)."""
         earlier = await self.claim(key)
         if earlier is not None:
+            if is_unknown(earlier):
+                raise OutcomeUnknown(self.seconds)
             return Written(earlier, None, repeated=True)
         try:
             record, answer = await write()
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self.release(key)
+        except BaseException as exc:
+            unsent = isinstance(exc, WixApiError) and exc.unsent
+            with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_SECONDS):
+                await (self.release(key) if unsent else self.remember(key, UNKNOWN))
+            if isinstance(exc, WixApiError) and not unsent:
+                raise OutcomeUnknown(self.seconds) from exc
             raise
-        await self.remember(key, record)
+        with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_SECONDS):
+            await self.remember(key, record)
         return Written(record, answer, repeated=False)
 
     async def recent(self, key: str) -> dict[str, Any] | None:
@@ -104,11 +147,15 @@ class WriteClaims:
 
     async def claim(self, key: str) -> dict[str, Any] | None:
         """None when this caller won the claim and must submit (then `remember` or `release`);
-        otherwise the record of the same write made by someone else, waiting for it while
-        another instance is still submitting."""
+        otherwise the record of the same write made by someone else (or UNKNOWN), waiting for
+        it while another instance is still submitting.
+
+        Redis is asked even while it is taken to be down: the claim is what keeps a write
+        single, so when Redis cannot answer nothing is made (ClaimUnavailable), even while
+        another instance's claim was being waited for."""
         if (local := self._local_record(key)) is not None:
             return local
-        if not self._shared():
+        if self._redis is None:
             return None
         pending = f"{PENDING}{uuid.uuid4().hex}"
         shared_key = self._shared_key(key)
@@ -125,6 +172,7 @@ class WriteClaims:
                 if stored is None:
                     continue  # given back just now: claim it again
                 if (record := self._record(stored)) is not None:
+                    self._recovered()
                     return record
                 text = stored.decode(errors="replace") if isinstance(stored, bytes) else str(stored)
                 if not text.startswith(PENDING):
@@ -140,17 +188,19 @@ class WriteClaims:
                 await anyio.sleep(POLL_SECONDS)
         except WixApiError:
             raise
-        except Exception as exc:  # noqa: BLE001 - without Redis, this instance decides alone
+        except Exception as exc:  # noqa: BLE001 - any failure of Redis: nothing is made
             self._failed(exc)
-            return None
+            raise ClaimUnavailable from None
 
     async def remember(self, key: str, record: dict[str, Any]) -> None:
-        """What the claimed write submitted, kept for `seconds` here and on Redis."""
+        """What the claimed write submitted (or UNKNOWN), kept for `seconds` here and on
+        Redis."""
         now = time.monotonic()
         self._local = {k: v for k, v in self._local.items() if now - v[0] < self.seconds}
         self._local[key] = (now, record)
-        self._held.pop(key, None)
-        if not self._shared():
+        # Redis granted this write's claim: it is asked even if taken to be down since.
+        claimed = self._held.pop(key, None) is not None
+        if self._redis is None or not (claimed or self._redis.available):
             return
         try:
             await self._client().set(
@@ -162,7 +212,7 @@ class WriteClaims:
     async def release(self, key: str) -> None:
         """Give back a claim whose write failed, so the same call may try again."""
         pending = self._held.pop(key, None)
-        if pending is None or not self._shared():
+        if pending is None or self._redis is None:
             return
         try:
             await self._client().eval(_DELETE_IF_SAME, 1, self._shared_key(key), pending)  # pyright: ignore[reportUnknownMemberType]
@@ -193,7 +243,9 @@ class WriteClaims:
 
     def _record(self, stored: Any) -> dict[str, Any] | None:
         record = _record(stored)
-        return record if record is not None and self._accepts(record) else None
+        if record is None or not (is_unknown(record) or self._accepts(record)):
+            return None
+        return record
 
     def _shared_key(self, key: str) -> str:
         return f"{KEY_PREFIX}:job:{self._scope}:{key}"
@@ -204,13 +256,15 @@ class WriteClaims:
 
 
 def _record(stored: Any) -> dict[str, Any] | None:
-    """A stored record, or None for a pending claim or anything unreadable."""
+    """A stored record (or UNKNOWN), or None for a pending claim or anything unreadable."""
     if not isinstance(stored, bytes | str):
         return None
     try:
         value = json.loads(stored)
     except (ValueError, RecursionError):
         return None
+    if value == UNKNOWN:
+        return dict(UNKNOWN)
     if not isinstance(value, dict) or not isinstance(cast(dict[str, Any], value).get("id"), str):
         return None
     return cast(dict[str, Any], value)

@@ -59,6 +59,8 @@ class WixDataMoverClient:
     ) -> None:
         self._http = http
         self._settings = settings
+        retry = retry or RetryPolicy()
+        self.deadline = retry.deadline  # the longest one call may take, its retries included
         key = settings.api_key
         self._scrubber = scrubber_for(key.get_secret_value()) if key is not None else None
         if self._scrubber is not None:
@@ -66,7 +68,7 @@ class WixDataMoverClient:
         self._sender = Sender(
             http,
             settings,
-            retry or RetryPolicy(),
+            retry,
             budget=budget,
             scrubber=self._scrubber,
             observer=observer,
@@ -202,7 +204,7 @@ class WixDataMoverClient:
             request_id = None
         if (message, request_id) == (exc.message, exc.request_id):
             return exc
-        return type(exc)(message, status=exc.status, request_id=request_id)
+        return type(exc)(message, status=exc.status, request_id=request_id, unsent=exc.unsent)
 
 
 def _require_job_id(job_id: str) -> None:

@@ -21,16 +21,21 @@ from .scrub import Scrubber
 PERMISSION = '"Data Mover Manage Jobs" (SCOPE.DC-DATA.MANAGE_MOVEMENT_JOBS)'
 
 
-def timeout_error(exc: Exception | None, *, settings: Settings, deadline: float) -> WixApiError:
+def timeout_error(
+    exc: Exception | None, *, settings: Settings, deadline: float, unsent: bool = False
+) -> WixApiError:
+    """`unsent`: the time ran out before the request left (waiting for a connection)."""
     if not isinstance(exc, httpx.TimeoutException):
         return WixApiError(
             f"The call to Wix did not finish within {deadline:g} s. "
-            "Wix may be slow right now: try again shortly."
+            "Wix may be slow right now: try again shortly.",
+            unsent=unsent,
         )
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return WixApiError(
             f"Could not connect to Wix at {settings.base_url} within "
-            f"{settings.api_timeout:g} s. Check the network and WIX_API_BASE_URL."
+            f"{settings.api_timeout:g} s. Check the network and WIX_API_BASE_URL.",
+            unsent=True,
         )
     return WixApiError(
         f"Wix did not answer within {settings.api_timeout:g} s (WIX_API_TIMEOUT). "
@@ -42,7 +47,8 @@ def connection_error(exc: httpx.TransportError, *, settings: Settings) -> WixApi
     if isinstance(exc, httpx.ConnectError):
         return WixApiError(
             f"Could not connect to Wix at {settings.base_url}. "
-            "Check the network connection and WIX_API_BASE_URL."
+            "Check the network connection and WIX_API_BASE_URL.",
+            unsent=True,
         )
     return WixApiError(
         f"The connection to Wix broke before the answer was complete ({type(exc).__name__}). "
@@ -115,7 +121,9 @@ def status_error(
             )
         case _:
             text = f"Wix answered with HTTP {status}.{says}"
-    return WixApiError(text, status=status, request_id=request_id(headers))
+    # Wix answered and refused (a 408 is a proxy's, which may have passed the request on).
+    refused = 400 <= status < 500 and status != 408
+    return WixApiError(text, status=status, request_id=request_id(headers), unsent=refused)
 
 
 def _wix_says(headers: httpx.Headers, body: bytes, scrubber: Scrubber | None) -> str:

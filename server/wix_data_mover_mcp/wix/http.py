@@ -45,6 +45,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_CONNECTIONS = 20
 
 
+class _NotSent(TimeoutError):
+    """The time ran out before the request left: Wix never saw it."""
+
+
 class Observer(Protocol):
     """Told of each request to Wix and each answer shared (metrics, for operators)."""
 
@@ -120,7 +124,10 @@ class Sender:
             except (TimeoutError, httpx.TimeoutException) as exc:
                 out_of_time = time.monotonic() >= deadline - 0.05
                 failure = timeout_error(
-                    None if out_of_time else exc, settings=self._settings, deadline=policy.deadline
+                    None if out_of_time else exc,
+                    settings=self._settings,
+                    deadline=policy.deadline,
+                    unsent=isinstance(exc, _NotSent | httpx.ConnectTimeout | httpx.PoolTimeout),
                 )
                 wait = None
                 retryable = idempotent or isinstance(exc, httpx.ConnectTimeout)
@@ -160,13 +167,13 @@ class Sender:
     ) -> tuple[int, httpx.Headers, bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError
+            raise _NotSent
         timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
         # Waiting for a connection here, not in httpx's pool, is safe to cancel.
         with anyio.move_on_after(remaining) as waiting:
             await self._slots.acquire()
         if waiting.cancelled_caught:
-            raise TimeoutError
+            raise _NotSent
         status: int | None = None
         started = time.monotonic()
         if self._observer is not None:

@@ -5,6 +5,7 @@ it (an id, or a display name in any case) resolved to one site, with the candida
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class SiteDirectory:
         self._ttl = ttl
         self._sites: list[Site] = []
         self._fetched = -ttl
+        self.shared_names: frozenset[str] = frozenset()  # case-folded, of two sites or more
         # What reads of each site's jobs have shown so far; a site in neither is not yet checked.
         self.readable: set[str] = set()
         self.unreadable: set[str] = set()  # its jobs answered 403
@@ -68,6 +70,8 @@ class SiteDirectory:
         if time.monotonic() - self._fetched >= self._ttl:
             self._sites = await self._upstream.call(self._fetch_all)
             self._fetched = time.monotonic()
+            named = Counter(site.name.casefold() for site in self._sites if site.name)
+            self.shared_names = frozenset(name for name, count in named.items() if count > 1)
         return self._sites
 
     def jobs_readable(self, site_id: str) -> bool | None:

@@ -8,7 +8,9 @@
 - Everyone waiting for one job shares one poll loop, each with its own deadline and progress.
 - A write (a retry's submit) is claimed, made and remembered as one unit in a task of the
   server's own, so it finishes, and is remembered, even when its caller leaves half-way; a
-  repeat joins it or finds its record (claims.py), in this process or across instances.
+  repeat joins it or finds its record (claims.py), in this process or across instances. On
+  shutdown the writes in flight are let finish, within a call's deadline, before the rest is
+  cancelled.
 
 That task group is shared by every caller, so nothing may escape a task into it: each task hands
 its outcome (a value, or an exception as a sentence) to those waiting for it and ends. A bug in
@@ -27,7 +29,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..errors import BudgetExhausted, WixApiError, incident
-from .claims import WriteClaims, WriteOnce, Written
+from .claims import CLEANUP_SECONDS, OutcomeUnknown, WriteClaims, WriteOnce, Written
 from .models import FINISHED_STATUSES
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class _Outcome(Generic[T]):
     error: BaseException | None = None
     waiters: int = 0
     queued: anyio.CancelScope | None = None  # the wait for a slot, while it lasts
+    unit: anyio.CancelScope | None = None  # a write's whole unit, cancelled only at shutdown
 
     async def wait(self) -> T:
         self.waiters += 1
@@ -110,9 +113,14 @@ async def _write_once(
     flights: dict[str, _Outcome[Written]],
 ) -> None:
     """A write's unit, run in the server's task group: claimed, made and remembered (or found
-    made already), its outcome handed to those waiting, nothing raised into the group."""
+    made already), its outcome handed to those waiting, nothing raised into the group. Only a
+    shutdown cancels it, after letting it run its course (Upstream.finish_writes)."""
     try:
-        flight.value = await claims.make_once(key, write)
+        with anyio.CancelScope() as unit:
+            flight.unit = unit
+            flight.value = await claims.make_once(key, write)
+        if unit.cancelled_caught:
+            flight.error = OutcomeUnknown(claims.seconds)
     except WixApiError as exc:
         flight.error = exc
     except Exception as exc:  # noqa: BLE001 - a bug: its waiters get a sentence
@@ -120,6 +128,11 @@ async def _write_once(
     finally:
         del flights[key]
         flight.done.set()
+
+
+async def _all_done(flights: dict[str, _Outcome[Written]]) -> None:
+    while flights:
+        await next(iter(flights.values())).done.wait()
 
 
 class Upstream:
@@ -231,6 +244,18 @@ class Upstream:
         flight = self._writes[key] = _Outcome[Written]()
         self._spawn(_write_once, self.claims, key, write, flight, self._writes)
         return await flight.wait()
+
+    async def finish_writes(self, within: float | None = None) -> None:
+        """For a shutdown: let the writes in flight end, for up to `within` seconds (a call's
+        deadline by default), then cancel those left, which remember their outcome as unknown
+        (claims.py) before this returns."""
+        with anyio.move_on_after(self.client.deadline + 1.0 if within is None else within):
+            await _all_done(self._writes)
+        for flight in list(self._writes.values()):
+            if flight.unit is not None:
+                flight.unit.cancel()
+        with anyio.move_on_after(CLEANUP_SECONDS + 1.0):
+            await _all_done(self._writes)
 
     async def remember_stopped(self, job_id: str, *, site: str | None) -> None:
         """Note, for a few minutes and beside the retries made, that this server terminated

@@ -31,8 +31,8 @@ ERROR_CODES = {
 }
 
 FILE_CHECKS = {
-    "CSV": "it is valid CSV with a header row",
-    "JSONL": "it is valid JSONL, one JSON object per line",
+    "CSV": "valid CSV with a header row",
+    "JSONL": "valid JSONL, one JSON object per line",
 }
 
 
@@ -63,11 +63,11 @@ def error_sentences(job: DataMovementJob) -> list[str]:
 def fix_the_data(source: Source | None) -> str:
     """What to check for invalid data, by where the data comes from."""
     if source is not None and source.file is not None:
-        check = FILE_CHECKS.get(source.file.format or "", "it is valid CSV or JSONL")
-        return f"Check the file ({check}), then upload it and submit the job again."
+        check = FILE_CHECKS.get(source.file.format or "", "valid CSV or JSONL")
+        return f"Check that the file is {check}, then upload it and submit the job again."
     if source is not None and source.external_file is not None:
-        check = FILE_CHECKS.get(source.external_file.format or "", "it is valid CSV or JSONL")
-        return f"Check the file at its URL ({check}), then submit the job again."
+        check = FILE_CHECKS.get(source.external_file.format or "", "valid CSV or JSONL")
+        return f"Check that the file at its URL is {check}, then submit the job again."
     if source is not None and source.google_sheets is not None:
         return "Check the sheet's values, then submit the job again."
     if source is not None and source.wix_data_collection is not None:

@@ -200,7 +200,7 @@ def _running_timing(job: DataMovementJob, now: datetime) -> list[str]:
     # Wix gives when the job was submitted, not when it began to move data: the pace is an
     # average over all that time, waiting included, so it means little until it has run a while.
     sentence = f"It was submitted {ago(job.started_at, now)}"
-    left = _time_left(job, now)
+    left = time_left(job, now)
     if left is not None:
         sentence += f"; at its average pace since then, about {duration(left)} is left"
     elif _too_early(job, now):
@@ -219,7 +219,9 @@ def _too_early(job: DataMovementJob, now: datetime) -> bool:
     return elapsed < ESTIMATE_AFTER_SECONDS or percent < ESTIMATE_AFTER_PERCENT
 
 
-def _time_left(job: DataMovementJob, now: datetime) -> float | None:
+def time_left(job: DataMovementJob, now: datetime) -> float | None:
+    """Seconds left at the job's average pace since it was submitted; None while that pace
+    means little (too early) or cannot be had."""
     progress = job.progress
     if job.started_at is None or progress is None or _too_early(job, now):
         return None
@@ -339,7 +341,7 @@ def timing_sentences(job: DataMovementJob, now: datetime) -> list[str]:
         )
         sentences.append(f"It {ended} {took} after it was submitted.")
     elif job.status == "IN_PROGRESS":
-        if (left := _time_left(job, now)) is not None:
+        if (left := time_left(job, now)) is not None:
             sentences.append(f"At its average pace since then, about {duration(left)} is left.")
         elif _too_early(job, now):
             sentences.append("It is too early to estimate the time left.")

@@ -49,11 +49,13 @@ def group_failures(logs: Sequence[MovementLog]) -> list[FailureGroup]:
     return sorted(groups.values(), key=lambda group: -group.count)
 
 
-def item_word(source: Source | None) -> str:
+def item_word(source: Source | None, number: int = 2) -> str:
     """What a log's sourceItemId is, from the job's source: a row number only for a CSV file
-    (the one case Wix's types name); an item's id otherwise, JSONL included."""
+    (the one case Wix's types name); an item's id otherwise, JSONL included. Plural unless
+    `number` is 1."""
     file = (source.file or source.external_file) if source else None
-    return "rows" if file is not None and file.format == "CSV" else "items"
+    word = "row" if file is not None and file.format == "CSV" else "item"
+    return word if number == 1 else word + "s"
 
 
 def summarize_logs(
@@ -62,20 +64,27 @@ def summarize_logs(
     groups: Sequence[FailureGroup],
     *,
     more: bool,
+    later: bool = False,
     source: Source | None = None,
 ) -> str:
-    """The logs in words; `source` is the job's, when known, to name its items rightly."""
+    """The logs in words: `more` when pages follow, `later` when this page is not the first
+    (it was asked for with a cursor); `source` is the job's, when known, to name its items
+    rightly. Each code's descriptions are those its group lists, then how many it does not."""
     failed = sum(group.count for group in groups)
     if not logs:
+        if later and not more:
+            return f"Job {job_id} has no more movement logs."
         return f"Job {job_id} has no movement logs{' on this page' if more else ''}."
     head = f"Job {job_id}: {plural(len(logs), 'movement log')}"
     head += f", {count(failed)} for items that failed to move" if failed else ", none a failure"
-    sentences = [head + (" (first page)." if more else ".")]
+    if later:
+        page = " (a later page)" if more else " (the last page)"
+    else:
+        page = " (first page)" if more else ""
+    sentences = [f"{head}{page}."]
     for group in groups[:8]:
         said = [quote(text, 140) for text in group.descriptions]
         unsaid = group.more_descriptions
-        if len(said) > 2:
-            said, unsaid = said[:2], unsaid + len(said) - 2
         what = "; ".join(said) + (f" (+{unsaid} more)" if unsaid else "")
         meaning, _ = ERROR_CODES.get(group.code, (None, None))
         line = f"{shown_code(group.code)}, {plural(group.count, 'item')}"
@@ -83,7 +92,7 @@ def summarize_logs(
         line += f": {what}" if what else ""
         if ids := group.example_item_ids:
             shown = ", ".join(_ident_or_quote(item) for item in ids)
-            line += f"; e.g. {item_word(source)} {shown}"
+            line += f"; e.g. {item_word(source, len(ids))} {shown}"
         sentences.append(line + ".")
     if len(groups) > 8:
         sentences.append(f"And {plural(len(groups) - 8, 'other error code')}.")

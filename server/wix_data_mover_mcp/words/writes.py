@@ -52,6 +52,15 @@ def terminate_consequence(
     )
 
 
+def unreadable_answer(tool: str) -> str:
+    """What a writing tool says when the client's answer to its question cannot be read (an
+    accept without a yes or a no): nothing was done, and how to be asked again."""
+    return (
+        "Nothing was done: the answer to the confirmation did not say yes or no (confirm: true "
+        f"or false); call {tool} again to ask the user again."
+    )
+
+
 def _job(job: DataMovementJob) -> str:
     ident = clean(job.id, 60) if job.id else "(no id)"
     return f"job {quote(job.name, 80)} ({ident})" if job.name else f"job {ident}"
@@ -84,3 +93,32 @@ def _policy(destination: Destination | None) -> str | None:
 
 def _collection(collection_id: str | None) -> str:
     return f"collection {quote(collection_id, 80)}" if collection_id else "a collection"
+
+
+def retry_may_be_submitted(job_id: str, name: str | None, *, minutes: float) -> str:
+    """A retry sent whose answer was lost: Wix may have made the job, so it is not sent again
+    for a while; the person looks for it first."""
+    named = f"a new job named {quote(name, 80)}" if name else "a new job"
+    return (
+        f"The retry of job {job_id} may have been submitted: it was sent to Wix but no answer "
+        f"came back, so look for {named} with list_data_movement_jobs (name_contains "
+        f'"(retry)") before trying again; for {minutes:g} minutes after it was sent, this same '
+        "call returns this sentence rather than submit it again."
+    )
+
+
+def other_site_refused(job_id: str, site_id: str, *, source: bool, stop: bool = False) -> str:
+    """Why a write touching another site (a copy's source or destination) is refused; the same
+    words whether or not that site exists."""
+    if source:
+        return (
+            f"Job {job_id} copies from site {clean(site_id, 60)}, which is not among the sites "
+            "you may use: retrying it would copy that site's data, so it needs a grant for that "
+            "site in WIX_MCP_SITE_ACCESS."
+        )
+    doing = "stopping" if stop else "retrying"
+    return (
+        f"Job {job_id} copies into site {clean(site_id, 60)}, which is not among the sites you "
+        f'may change: {doing} it changes what that site gets, so it needs a grant with "write": '
+        "true for that site in WIX_MCP_SITE_ACCESS."
+    )
