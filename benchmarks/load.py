@@ -10,7 +10,9 @@ script starts on 127.0.0.1; the Redis rows need Debian's redis-server and are sk
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import logging
 import os
 import resource
 import secrets
@@ -127,26 +129,46 @@ def _fd_limit_1024() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
 
 
+IDLE_GAP_SECONDS = 6.0  # longer than the server's keep-alive (5 s) and its job cache (1 s)
+
+
 async def burst_then_probe(emulator: Emulator, plan: Plan) -> list[Row]:
+    """Ten calls before a burst and ten after it, from one probe client of their own, each
+    probe after a pause that leaves the server in the same state, so like meets like.
+
+    - The probe has its own client. The burst's client ends up holding hundreds of pooled
+      connections, and httpcore's pool bookkeeping costs each request time that grows with
+      the square of their number: the probe timed the load generator, not the server.
+    - The load generator collects its own garbage before each probe (about 40,000 objects,
+      80-110 ms after a burst: the clients' errors and their tracebacks), so that pause
+      cannot land inside a probe call. The server's own collections stay in.
+    - The burst outlasts the server's keep-alive and its job cache, so the first call after
+      it opens a new connection and asks Wix again. The first idle call is made in that same
+      state (after a pause longer than both) and is the first call's reference; the others
+      are held to the idle median as before."""
     job = add_jobs(emulator, 1, 1, running=3600)[0]
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     body = call("get_data_movement_job", {"job_id": job})
     async with (
         serving(emulator, WIX_RATE_LIMIT_PER_MINUTE="10000") as url,
+        httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=30) as prober,
         httpx.AsyncClient(base_url=url, headers=HEADERS, limits=limits, timeout=2) as http,
     ):
 
         async def probe() -> list[float]:
+            gc.collect()  # the load generator's garbage, not the server's
             times: list[float] = []
             for _ in range(10):
                 started = time.perf_counter()
-                response = await http.post("/mcp", json=body, timeout=30)
+                response = await prober.post("/mcp", json=body)
                 result, _ = outcome(response.text)
                 assert result is not None and not result.get("isError"), response.text[:300]
                 times.append((time.perf_counter() - started) * 1000)
             return times
 
-        idle = statistics.median(await probe())
+        await probe()  # the server's first calls load what it loads lazily
+        await anyio.sleep(IDLE_GAP_SECONDS)
+        idle = await probe()
         failed = 0
 
         async def impatient() -> None:
@@ -154,20 +176,27 @@ async def burst_then_probe(emulator: Emulator, plan: Plan) -> list[Row]:
             try:
                 await http.post("/mcp", json=body)
             except httpx.HTTPError:
-                failed += 1  # this client gave up (2 s): exactly the storm that once wedged
+                failed += 1  # refused beyond the connection cap, or given up after 2 s
 
+        started = time.perf_counter()
         async with anyio.create_task_group() as group:
             for _ in range(plan.burst):
                 group.start_soon(impatient)
+        lasted = time.perf_counter() - started
         after = await probe()
-    worst = max(after)
+    idle_p50 = statistics.median(idle)
+    first_ok = after[0] <= 2 * idle[0] + 5
+    rest_ok = max(after[1:]) <= 2 * idle_p50 + 5
     return [
         Row(
-            f"burst of {plan.burst:,} concurrent calls ({failed:,} given up by their "
-            "clients), then 10 calls",
-            f"10 of 10 answered; idle p50 {idle:.1f} ms, worst after {worst:.1f} ms",
-            "all answer, each within 2 times the idle p50 (+5 ms for timer noise)",
-            worst <= 2 * idle + 5,
+            f"burst of {plan.burst:,} concurrent calls over {lasted:.0f} s ({failed:,} refused "
+            "or given up by their clients), then 10 calls from a client of their own",
+            f"10 of 10 answered; first call {after[0]:.1f} ms (idle, same state: "
+            f"{idle[0]:.1f} ms); worst of the other 9 {max(after[1:]):.1f} ms (idle p50 "
+            f"{idle_p50:.1f} ms)",
+            "all answer; the first within 2 times the first idle call, the others within 2 "
+            "times the idle p50 (+5 ms for timer noise)",
+            first_ok and rest_ok,
         )
     ]
 
@@ -313,6 +342,7 @@ async def fan_out(plan: Plan) -> list[Row]:
     from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID, seed_agency
     from wix_data_mover_mcp.serve.app import build_server
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO line per request, as the CLI
     with Emulator(seeded=False) as own:
         seed_agency(own.state, sites=100, now=own.state.now())
         settings = demo_settings(own.url, account_id=DEMO_ACCOUNT_ID, site_id=None)

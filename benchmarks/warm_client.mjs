@@ -1,6 +1,7 @@
 // Warm tool-call latency as a TypeScript host sees it: the official MCP client
-// (@modelcontextprotocol/sdk) over stdio, this server and the one-tool floor in alternating
-// rounds. Reads its plan as JSON from argv[2], prints the samples (ms) as JSON.
+// (@modelcontextprotocol/sdk) over stdio, to each server of the plan in turn, in rounds whose
+// order rotates. Reads its plan as JSON from argv[2] ({servers: {name: {command, args, env}},
+// jobId, rounds, perRound}), prints one {name: [ms, ...]} per round as JSON.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -10,6 +11,8 @@ async function connect(server) {
   const transport = new StdioClientTransport({ ...server, stderr: "ignore" });
   const client = new Client({ name: "warm-benchmark", version: "1.0.0" });
   await client.connect(transport);
+  // As hosts do: the tool list first, so the client checks each result against its schema.
+  await client.listTools();
   return client;
 }
 
@@ -23,18 +26,23 @@ async function timed(client, calls) {
   return samples;
 }
 
-const ours = await connect(plan.ours);
-const floor = await connect(plan.floor);
-await timed(ours, 20);
-await timed(floor, 20);
+const names = Object.keys(plan.servers);
+const clients = {};
+for (const name of names) {
+  clients[name] = await connect(plan.servers[name]);
+  await timed(clients[name], 20);
+}
 const rounds = [];
 for (let round = 0; round < plan.rounds; round++) {
-  // Alternate which goes first, so both see the same minute of the machine.
-  const oursFirst = round % 2 === 1;
-  const first = await timed(oursFirst ? ours : floor, plan.perRound);
-  const second = await timed(oursFirst ? floor : ours, plan.perRound);
-  rounds.push(oursFirst ? { ours: first, floor: second } : { ours: second, floor: first });
+  // Rotate which goes first, so all see the same minute of the machine.
+  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const samples = {};
+  for (const name of order) {
+    samples[name] = await timed(clients[name], plan.perRound);
+  }
+  rounds.push(samples);
 }
-await ours.close();
-await floor.close();
+for (const name of names) {
+  await clients[name].close();
+}
 console.log(JSON.stringify(rounds));

@@ -262,3 +262,59 @@ def test_a_command_to_paste_is_never_broken_across_lines(capsys, monkeypatch):
     lines = capsys.readouterr().out.splitlines()
     assert f"  {command}." in lines
     assert all(len(line) < 60 for line in lines if command not in line)
+
+
+def test_an_exported_cell_hides_nothing_and_runs_nothing_whatever_precedes_it(
+    monkeypatch, capsys, tmp_path
+):
+    hidden = [
+        ("\x1b]0;owned\x07=1+1", "\u202eWDE0080", "\ufeff=HYPERLINK(1)"),
+        ("\u200b@SUM(1)", "\x00+2", "\u00a0=cmd|' /C calc'!A0"),
+        ("  -3", "WDE0009", "Bell\x07 and escape\x1b[31m stay out."),
+    ]
+    wix = PagedWix([log_entry(*row) for row in hidden])
+    target = tmp_path / "rejected.csv"
+    code, _, _ = run_against(
+        wix, monkeypatch, capsys, "logs", payloads.PARTIAL_ID, "--export", str(target)
+    )
+    with target.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))[1:]
+    assert rows[0] == ["]0;owned=1+1", "WDE0080", "'=HYPERLINK(1)"]
+    assert rows[1] == ["'@SUM(1)", "'+2", "'\u00a0=cmd|' /C calc'!A0"]
+    assert rows[2] == ["'  -3", "WDE0009", "Bell and escape[31m stay out."]
+    assert code == 1  # the second page was refused, as PagedWix does
+
+
+def test_an_export_to_an_empty_file_name_is_refused_as_usage(capsys):
+    from wix_data_mover_mcp.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["logs", payloads.PARTIAL_ID, "--export", "", "--demo"])
+    assert exit_.value.code == 2
+    assert "give the name of the file to write" in capsys.readouterr().err
+
+
+def test_status_given_twice_asks_for_both(monkeypatch, capsys):
+    from wix_data_mover_mcp.cli.parser import build_parser
+
+    parser = build_parser(lambda name: lambda args: 0)
+    args = parser.parse_command_line(["jobs", "--status", "FAILED", "--status", "completed"])
+    assert args.status == ["FAILED", "COMPLETED"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_retry_stopped_by_ctrl_c_says_it_may_have_been_sent(monkeypatch, capsys, dry_run):
+    from wix_data_mover_mcp.cli import commands, main
+
+    def interrupted(name: str, args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "run", interrupted)
+    argv = ["retry", payloads.PARTIAL_ID, "--demo", "--yes", *(["--dry-run"] if dry_run else [])]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    if dry_run:
+        assert err == ""  # a dry run sends nothing
+    else:
+        assert "The retry may already have been sent to Wix" in err
+        assert "'wix-data-mover-mcp jobs --name \"(retry)\"'" in err

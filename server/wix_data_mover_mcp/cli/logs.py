@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +22,11 @@ from .wording import for_people
 
 # A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters (a tab or carriage return is kept, to be caught above), and the direction
+# and zero-width marks that make a cell read other than it is.
+_UNSEEN = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 async def show_logs(client: Client, args: argparse.Namespace) -> int:
@@ -74,7 +80,9 @@ def _export(pages: Pages, path: str) -> int:
 
 
 def safe_cell(value: object) -> str:
-    """Text from Wix as a spreadsheet shows it and never runs it: a cell that would begin a
-    formula gets a leading apostrophe, which spreadsheets read as "this is text"."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Text from Wix as a spreadsheet shows it and never runs it: control, direction and
+    invisible characters go (they would act on a terminal that shows the file, or hide what
+    follows), and a cell that would begin a formula, after any leading spaces, gets a leading
+    apostrophe, which spreadsheets read as "this is text"."""
+    text = _UNSEEN.sub("", "" if value is None else str(value))
+    return "'" + text if text.lstrip(" \u00a0").startswith(FORMULA_START) else text

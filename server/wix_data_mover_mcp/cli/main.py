@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from .parser import Runner, build_parser
+from .wording import PROG
 
 if TYPE_CHECKING:
     from ..config import Settings, SettingsError
@@ -34,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
+        if getattr(args, "command", None) == "retry" and not getattr(args, "dry_run", False):
+            sys.stderr.write(
+                "Stopped. The retry may already have been sent to Wix: look for it with "
+                f"'{PROG} jobs --name \"(retry)\"' before running the retry again.\n"
+            )
         return INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): nothing more to say, and nowhere to say it; what

@@ -7,7 +7,7 @@ import argparse
 import difflib
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from .. import __version__
 
@@ -90,6 +90,12 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "?")) else message + "."
 
 
+def _file_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give the name of the file to write, e.g. rejected.csv")
+    return text
+
+
 class _Statuses(argparse.Action):
     """--status FAILED COMPLETED, --status failed,completed: one list of statuses."""
 
@@ -104,7 +110,10 @@ class _Statuses(argparse.Action):
         words = [part.strip().upper() for value in given for part in str(value).split(",")]
         if not any(words):
             raise argparse.ArgumentError(self, "give at least one status, e.g. FAILED")
-        setattr(namespace, self.dest, [word for word in words if word])
+        # --status FAILED --status COMPLETED asks for both, as one --status FAILED COMPLETED.
+        earlier = getattr(namespace, self.dest, None)
+        kept = [str(word) for word in cast("list[object]", earlier)] if earlier else []
+        setattr(namespace, self.dest, kept + [word for word in words if word and word not in kept])
 
 
 def _whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -297,9 +306,11 @@ def build_parser(runner: Callable[[str], Runner]) -> _Parser:
     logs.add_argument(
         "--export",
         metavar="FILE",
+        type=_file_name,
         help="write every rejected item (all pages) to a CSV file: item or row, code, "
         "description; a cell that a spreadsheet would run as a formula (starting with = + - @, "
-        "a tab or a carriage return) gets a leading ' so it stays text",
+        "a tab or a carriage return, after any spaces) gets a leading ' so it stays text, and "
+        "control and invisible characters are left out",
     )
     _add_site(logs)
     _add_paging(logs)
