@@ -4,6 +4,10 @@ The budget is a moving window from `limits` (a well-kept limiter whose Redis sto
 for its memory one), so instances behind one load balancer count against one budget. When
 Redis cannot be reached, each instance falls back to a budget of its own and says so in the
 log; it tries Redis again a little later.
+
+An instance's own budget uses limits' synchronous memory storage: it does no I/O, and its
+asynchronous twin hands every expiry sweep to a worker thread, which cost each call to Wix
+about 0.2 ms on a warm server (benchmarks/run.py).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits import RateLimitItemPerMinute, WindowStats
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter as LocalMovingWindowRateLimiter
 
 from ..errors import BudgetExhausted
 from .models import MAX_DEPTH, nested_within
@@ -97,7 +103,7 @@ class RateBudget:
         self._item = RateLimitItemPerMinute(per_minute)
         self._key_id = key_id
         self._max_wait = max_wait
-        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._local = LocalMovingWindowRateLimiter(MemoryStorage())
         self._redis = redis
         self._shared = (
             MovingWindowRateLimiter(
@@ -137,31 +143,42 @@ class RateBudget:
 
     async def remaining_share(self) -> float:
         """How much of the budget is left, from 0 to 1 (1 when it cannot be told)."""
-        limiter = await self._limiter()
         try:
-            stats = await limiter.get_window_stats(self._item, self._key_id)
+            stats = await self._stats()
         except Exception as exc:  # noqa: BLE001 - any storage failure means: fall back
             self._storage_failed(exc)
             return 1.0
         return stats.remaining / self.per_minute
 
     async def _try(self) -> tuple[bool, float]:
-        limiter = await self._limiter()
+        shared = self._shared_limiter()
+        if shared is None:
+            if self._local.hit(self._item, self._key_id):
+                return True, 0.0
+            stats = self._local.get_window_stats(self._item, self._key_id)
+            return False, max(0.05, stats.reset_time - time.time())
         try:
-            if await limiter.hit(self._item, self._key_id):
-                if limiter is self._shared and self._redis is not None:
+            if await shared.hit(self._item, self._key_id):
+                if self._redis is not None:
                     self._redis.recovered()
                 return True, 0.0
-            stats = await limiter.get_window_stats(self._item, self._key_id)
+            stats = await shared.get_window_stats(self._item, self._key_id)
         except Exception as exc:  # noqa: BLE001 - any storage failure means: fall back
             self._storage_failed(exc)
             return await self._try()
         return False, max(0.05, stats.reset_time - time.time())
 
-    async def _limiter(self) -> MovingWindowRateLimiter:
+    async def _stats(self) -> WindowStats:
+        shared = self._shared_limiter()
+        if shared is None:
+            return self._local.get_window_stats(self._item, self._key_id)
+        return await shared.get_window_stats(self._item, self._key_id)
+
+    def _shared_limiter(self) -> MovingWindowRateLimiter | None:
+        """Redis's limiter while Redis is usable; None for this instance's own budget."""
         if self._shared is not None and self._redis is not None and self._redis.available:
             return self._shared
-        return self._local
+        return None
 
     def _storage_failed(self, exc: Exception) -> None:
         if self._redis is None:

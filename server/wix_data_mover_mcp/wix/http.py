@@ -188,10 +188,13 @@ class Sender:
             raise _NotSent
         timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
         # Waiting for a connection here, not in httpx's pool, is safe to cancel.
-        with waiters.unsent(), anyio.move_on_after(remaining) as waiting:
-            await self._slots.acquire()
-        if waiting.cancelled_caught:
-            raise _NotSent
+        try:
+            self._slots.acquire_nowait()  # a free one: no turn of the event loop spent
+        except anyio.WouldBlock:
+            with waiters.unsent(), anyio.move_on_after(remaining) as waiting:
+                await self._slots.acquire()
+            if waiting.cancelled_caught:
+                raise _NotSent from None
         status: int | None = None
         started = time.monotonic()
         self._next_exchange += 1
