@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -13,6 +14,7 @@ import pytest
 from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.emulator import DEMO_API_KEY, DEMO_SITE_ID, Emulator
 from wix_data_mover_mcp.emulator import seed as demo
+from wix_data_mover_mcp.serve.app import build_server
 
 from .conftest import free_port
 
@@ -188,6 +190,8 @@ def test_the_emulator_command_serves_the_api_until_stopped():
 
 def test_the_demo_tour_walks_through_every_question(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("wix_data_mover_mcp.cli.demo.TOUR_PACE", 0.01)  # the same tour, faster
+    fast_polls = functools.partial(build_server, poll_delays=(0.05, 0.1))
+    monkeypatch.setattr("wix_data_mover_mcp.cli.demo.build_server", fast_polls)
     kept = tmp_path / "kept-demo.json"  # the demo --demo commands keep: the tour leaves it be
     kept.write_text(json.dumps({"started_at": time.time() - 60, "jobs": []}))
     monkeypatch.setenv("WIX_DEMO_STATE", str(kept))

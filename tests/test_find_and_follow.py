@@ -194,7 +194,7 @@ async def test_wait_reports_growing_progress_until_the_job_finishes(emulator):
             submitted_at=emulator.state.now(),
             pending=0.1,
             initializing=0.1,
-            running=2.0,
+            running=1.0,
             items=10,
         )
     )
