@@ -235,7 +235,8 @@ async def test_wait_that_runs_out_of_time_is_not_an_error(emulator):
     assert result.is_error is False
     structured = result.structured_content or {}
     assert structured["timed_out"] is True and structured["finished"] is False
-    assert 0.95 <= structured["waited_seconds"] <= 1.5  # the whole timeout, not less
+    # The whole timeout, not less, and not the job's 10 minutes (5 s leaves a loaded machine room).
+    assert 0.95 <= structured["waited_seconds"] < 5
     assert "call wait_for_data_movement_job again to keep waiting." in texts(result)[0]
 
 
@@ -243,7 +244,7 @@ async def test_wait_on_a_finished_job_answers_at_once(emulator):
     before = emulator.state.requests["get_job"]
     async with connected(emulator) as client:
         result = await client.call_tool("wait_for_data_movement_job", {"job_id": job_id(1)})
-    assert (result.structured_content or {})["waited_seconds"] < 1
+    assert (result.structured_content or {})["waited_seconds"] < 5  # not the 50 s default
     assert emulator.state.requests["get_job"] - before == 1
 
 
@@ -393,7 +394,7 @@ async def test_a_slow_wix_cannot_hold_a_wait_far_past_its_timeout(emulator, monk
             elapsed = anyio.current_time() - started
     finally:
         emulator.state.clear_faults()
-    assert elapsed < 1 + 0.5 + 1
+    assert elapsed < 1 + 0.5 + 3  # Wix answers only after 30 s
     assert result.is_error is True
     assert texts(result)[0].endswith(
         f"Wix did not answer about job {job_id(1)} while waiting. Wix may be slow right now: try again shortly."
