@@ -64,6 +64,17 @@ class Observer(Protocol):
     def answer_shared(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One request as it leaves for Wix, the same on each attempt."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    params: dict[str, str | int] | None
+    scope: dict[str, str]  # the site or account header
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
@@ -123,6 +134,7 @@ class Sender:
     ) -> dict[str, Any]:
         policy = self._retry
         deadline = time.monotonic() + policy.deadline
+        outgoing = _Outgoing(method, path, json, params, scope)
         waiters = current()
         attempt = 0
         while True:
@@ -131,9 +143,7 @@ class Sender:
             if self._budget is not None:
                 await self._budget.acquire(within=deadline - time.monotonic(), pause=waiters.pause)
             try:
-                status, headers, body = await self._send(
-                    method, path, json, params, deadline, scope, waiters
-                )
+                status, headers, body = await self._send(outgoing, deadline, waiters)
             except (TimeoutError, httpx.TimeoutException) as exc:
                 out_of_time = time.monotonic() >= deadline - 0.05
                 failure = timeout_error(
@@ -174,14 +184,7 @@ class Sender:
         return self.clock() - min(self._exchanges.values(), default=self.clock())
 
     async def _send(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        params: dict[str, str | int] | None,
-        deadline: float,
-        scope: dict[str, str],
-        waiters: Waiters,
+        self, outgoing: _Outgoing, deadline: float, waiters: Waiters
     ) -> tuple[int, httpx.Headers, bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -203,9 +206,7 @@ class Sender:
         if self._observer is not None:
             self._observer.request_started()
         try:
-            answer = await self._exchange(
-                method, path, body, params, deadline, limits=timeout, scope=scope
-            )
+            answer = await self._exchange(outgoing, deadline, timeout)
             status = answer[0]
             return answer
         finally:
@@ -215,48 +216,38 @@ class Sender:
                 self._observer.request_ended(status, time.monotonic() - started)
 
     async def _exchange(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        params: dict[str, str | int] | None,
-        deadline: float,
-        *,
-        limits: httpx.Timeout,
-        scope: dict[str, str],
+        self, outgoing: _Outgoing, deadline: float, limits: httpx.Timeout
     ) -> tuple[int, httpx.Headers, bytes]:
+        method = outgoing.method
         attributes = {"http.request.method": method, "server.address": self._host}
         # A span carries no text from Wix or from an exception (it may echo the key): a failed
         # exchange is marked with the exception's type alone.
         with tracer.start_as_current_span(
-            f"{method} {span_route(path)}",
+            f"{method} {span_route(outgoing.path)}",
             kind=SpanKind.CLIENT,
             attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
             try:
-                return await self._read(method, path, body, params, deadline, limits, scope, span)
+                return await self._read(outgoing, deadline, limits, span)
             except Exception as exc:
                 span.set_attribute("error.type", type(exc).__qualname__)
                 span.set_status(StatusCode.ERROR)
                 raise
 
     async def _read(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        params: dict[str, str | int] | None,
-        deadline: float,
-        limits: httpx.Timeout,
-        scope: dict[str, str],
-        span: Span,
+        self, outgoing: _Outgoing, deadline: float, limits: httpx.Timeout, span: Span
     ) -> tuple[int, httpx.Headers, bytes]:
-        headers = dict(scope)
+        headers = dict(outgoing.scope)
         inject(headers)  # W3C traceparent: Wix's side of the trace, if it keeps one
         request = self._http.stream(
-            method, path, json=body, params=params, timeout=limits, headers=headers
+            outgoing.method,
+            outgoing.path,
+            json=outgoing.body,
+            params=outgoing.params,
+            timeout=limits,
+            headers=headers,
         )
         async with request as response:
             if response.is_stream_consumed:  # built in memory (a mock transport), not streamed
