@@ -147,6 +147,35 @@ async def test_a_request_waiting_for_the_budget_when_its_callers_leave_takes_non
     assert len(wix.requests) == 1
 
 
+async def test_a_request_waiting_for_a_connection_takes_nothing_from_the_budget(
+    settings, monkeypatch
+):
+    # The budget counts requests as they leave, as Wix counts them as they come: one that waits
+    # for a connection has not left, and one given up while waiting never does.
+    monkeypatch.setattr("wix_data_mover_mcp.wix.http.MAX_CONNECTIONS", 1)
+    answer = anyio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await answer.wait()
+        return httpx.Response(200, json={"job": payloads.csv_import_completed()})
+
+    wix = Wix(held)
+    budget = RateBudget(10, "waiting")
+    async with upstream_for(settings, wix, budget=budget) as upstream:
+        async with anyio.create_task_group() as callers:
+            callers.start_soon(upstream.call, lambda: upstream.client.get_job(JOB))
+            await wix.asked.wait()  # it holds the only connection
+            async with anyio.create_task_group() as waiting:
+                waiting.start_soon(upstream.call, lambda: upstream.client.get_job(JOB))
+                await anyio.wait_all_tasks_blocked()
+                assert round(await budget.remaining_share() * 10) == 9  # the first alone
+                waiting.cancel_scope.cancel()  # its caller gives up
+            answer.set()
+        await slots_free(upstream)
+        assert round(await budget.remaining_share() * 10) == 9
+    assert len(wix.requests) == 1
+
+
 async def test_a_wait_whose_callers_left_stops_polling(settings):
     async def hangs(request: httpx.Request) -> httpx.Response:
         await anyio.sleep(0.3)  # answered while nobody waits any more

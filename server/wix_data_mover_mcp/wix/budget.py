@@ -126,20 +126,30 @@ class RateBudget:
     ) -> None:
         """Take one request from the budget, waiting briefly for room if it is used up; `pause`
         waits (and may raise, when the request is no longer wanted: nothing is taken then)."""
-        patience = self._max_wait if within is None else min(self._max_wait, within)
-        give_up = time.monotonic() + patience
-        while True:
-            granted, retry_in = await self._try()
-            if granted:
-                return
-            if time.monotonic() + retry_in > give_up:
-                again = max(1, round(retry_in))
-                raise BudgetExhausted(
-                    f"Wix's rate budget for this key is used up ({self.per_minute} requests a "
-                    f"minute, WIX_RATE_LIMIT_PER_MINUTE); try again in {again} s.",
-                    retry_in=retry_in,
-                )
+        give_up = self.give_up_at(within)
+        while (retry_in := await self.take(give_up)) is not None:
             await pause(retry_in)
+
+    def give_up_at(self, within: float | None = None) -> float:
+        """When a request waiting for room now stops waiting: after at most `max_wait`
+        seconds, or `within`."""
+        patience = self._max_wait if within is None else min(self._max_wait, within)
+        return time.monotonic() + patience
+
+    async def take(self, give_up: float) -> float | None:
+        """One request from the budget, now: None when taken; else the seconds until there is
+        room, or BudgetExhausted when that is later than `give_up` (time.monotonic)."""
+        granted, retry_in = await self._try()
+        if granted:
+            return None
+        if time.monotonic() + retry_in > give_up:
+            again = max(1, round(retry_in))
+            raise BudgetExhausted(
+                f"Wix's rate budget for this key is used up ({self.per_minute} requests a "
+                f"minute, WIX_RATE_LIMIT_PER_MINUTE); try again in {again} s.",
+                retry_in=retry_in,
+            )
+        return retry_in
 
     async def remaining_share(self) -> float:
         """How much of the budget is left, from 0 to 1 (1 when it cannot be told)."""

@@ -1,4 +1,4 @@
-"""Sending a request to Wix: the rate budget, a free connection, retries with backoff within
+"""Sending a request to Wix: a free connection, then the rate budget, retries with backoff within
 one deadline, a trace span per exchange, and the answer's body read bounded in size and decoded.
 A request nobody waits for any more (waiting.py) is not sent again.
 """
@@ -140,8 +140,6 @@ class Sender:
         while True:
             attempt += 1
             waiters.check()  # nobody waits: no attempt, nothing taken from the budget
-            if self._budget is not None:
-                await self._budget.acquire(within=deadline - time.monotonic(), pause=waiters.pause)
             try:
                 status, headers, body = await self._send(outgoing, deadline, waiters)
             except (TimeoutError, httpx.TimeoutException) as exc:
@@ -186,18 +184,9 @@ class Sender:
     async def _send(
         self, outgoing: _Outgoing, deadline: float, waiters: Waiters
     ) -> tuple[int, httpx.Headers, bytes]:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _NotSent
+        await self._connection(deadline, waiters)
+        remaining = max(0.01, deadline - time.monotonic())  # a slow budget may have used it up
         timeout = httpx.Timeout(min(self._settings.api_timeout, remaining))
-        # Waiting for a connection here, not in httpx's pool, is safe to cancel.
-        try:
-            self._slots.acquire_nowait()  # a free one: no turn of the event loop spent
-        except anyio.WouldBlock:
-            with waiters.unsent(), anyio.move_on_after(remaining) as waiting:
-                await self._slots.acquire()
-            if waiting.cancelled_caught:
-                raise _NotSent from None
         status: int | None = None
         started = time.monotonic()
         self._next_exchange += 1
@@ -214,6 +203,42 @@ class Sender:
             self._slots.release()
             if self._observer is not None:
                 self._observer.request_ended(status, time.monotonic() - started)
+
+    async def _connection(self, deadline: float, waiters: Waiters) -> None:
+        """A free connection, then one request from the rate budget. The budget is taken only
+        as the request leaves, so it counts requests when Wix sees them, and a request that
+        waited for a connection and was given up took nothing. While the budget has no room
+        the connection is given back."""
+        budget = self._budget
+        give_up = budget.give_up_at(deadline - time.monotonic()) if budget is not None else 0.0
+        while True:
+            await self._free_slot(deadline, waiters)
+            if budget is None:
+                return
+            try:
+                waiters.check()
+                room_in = await budget.take(give_up)
+            except BaseException:
+                self._slots.release()
+                raise
+            if room_in is None:
+                return
+            self._slots.release()
+            await waiters.pause(room_in)
+
+    async def _free_slot(self, deadline: float, waiters: Waiters) -> None:
+        """One of the connections; _NotSent if none is free before the deadline. Waiting for
+        one here, not in httpx's pool, is safe to cancel."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _NotSent
+        try:
+            self._slots.acquire_nowait()  # a free one: no turn of the event loop spent
+        except anyio.WouldBlock:
+            with waiters.unsent(), anyio.move_on_after(remaining) as waiting:
+                await self._slots.acquire()
+            if waiting.cancelled_caught:
+                raise _NotSent from None
 
     async def _exchange(
         self, outgoing: _Outgoing, deadline: float, limits: httpx.Timeout

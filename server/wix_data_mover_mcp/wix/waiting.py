@@ -3,7 +3,7 @@ no further attempt and takes nothing more from the rate budget.
 
 The Upstream runs each request in a task of the server's own, for `Waiters` it counts, and
 makes them current there (`waiting_for`); the Sender (http.py) asks `current()` before each
-attempt and waits through it: for the budget, for a free connection, for a retry's backoff.
+attempt and waits through it: for a free connection, for the budget, for a retry's backoff.
 Those waits end in `Abandoned` once nobody waits. A request already sent is never cut: cancelled
 inside httpcore's pool, it would leak its connection slot (encode/httpcore#1093).
 """
