@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class Plan:
 
 
 QUICK = Plan(burst=600, wait_seconds=15, waiters=150)
+WAITERS_PER_ADDRESS = 100
 FULL = Plan(burst=1_500, wait_seconds=60, waiters=300)
 
 
@@ -215,18 +216,33 @@ def busiest_minute(times: list[float]) -> int:
 async def wait_storm(
     emulator: Emulator, plan: Plan, *, urls: list[str], jobs: list[str], per_minute: int
 ) -> tuple[int, int, int, float]:
-    """Waiters spread over servers and jobs; the most upstream requests in any minute,
-    answers, progress, seconds."""
+    """Waiters spread over servers, jobs and client addresses; the most upstream requests in
+    any minute, answers, progress, seconds. Each loopback address (127.0.0.2, .3, ...) holds
+    at most WAITERS_PER_ADDRESS of them, as a team's people connect from addresses of their
+    own: one address may hold only half a server's connections (256 under the 1,024
+    descriptor limit here), the cap that keeps one client from taking them all."""
     first_request = len(emulator.state.request_times)
     answered = with_progress = 0
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     started = time.monotonic()
-    async with httpx.AsyncClient(headers=HEADERS, limits=limits, timeout=None) as http:
+    addresses = [f"127.0.0.{2 + n}" for n in range(-(-plan.waiters // WAITERS_PER_ADDRESS))]
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    headers=HEADERS,
+                    timeout=None,
+                    transport=httpx.AsyncHTTPTransport(limits=limits, local_address=address),
+                )
+            )
+            for address in addresses
+        ]
 
         async def wait(n: int) -> None:
             nonlocal answered, with_progress
             arguments = {"job_id": jobs[n % len(jobs)], "timeout_seconds": plan.wait_seconds}
             url = urls[n % len(urls)]
+            http = clients[n % len(clients)]
             response = await http.post(
                 f"{url}/mcp", json=call("wait_for_data_movement_job", arguments, n)
             )
