@@ -150,8 +150,8 @@ async def test_a_request_waiting_for_the_budget_when_its_callers_leave_takes_non
 async def test_a_request_waiting_for_a_connection_takes_nothing_from_the_budget(
     settings, monkeypatch
 ):
-    # The budget counts requests as they leave, as Wix counts them as they come: one that waits
-    # for a connection has not left, and one given up while waiting never does.
+    # A request takes its share just before it is sent: one waiting for a connection has not
+    # taken it yet, and one given up while waiting never does.
     monkeypatch.setattr("wix_data_mover_mcp.wix.http.MAX_CONNECTIONS", 1)
     answer = anyio.Event()
 

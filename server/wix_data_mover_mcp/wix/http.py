@@ -205,10 +205,9 @@ class Sender:
                 self._observer.request_ended(status, time.monotonic() - started)
 
     async def _connection(self, deadline: float, waiters: Waiters) -> None:
-        """A free connection, then one request from the rate budget. The budget is taken only
-        as the request leaves, so it counts requests when Wix sees them, and a request that
-        waited for a connection and was given up took nothing. While the budget has no room
-        the connection is given back."""
+        """A free connection, then one request from the rate budget, taken just before the
+        request is sent: one that waited for a connection and was given up took nothing.
+        While the budget has no room the connection is given back."""
         budget = self._budget
         give_up = budget.give_up_at(deadline - time.monotonic()) if budget is not None else 0.0
         while True:
