@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sysconfig
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import pytest
 from mcp.types import CallToolResult, TextContent
 
 from wix_data_mover_mcp.cli.demo import demo_settings
+from wix_data_mover_mcp.cli.wording import program
 from wix_data_mover_mcp.config import Settings
 from wix_data_mover_mcp.emulator import Emulator
 from wix_data_mover_mcp.wix.http import RetryPolicy
@@ -70,6 +72,12 @@ def _no_wix_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     for name in ("API_KEY", "SITE_ID", "ACCOUNT_ID", "API_BASE_URL", "API_TIMEOUT"):
         monkeypatch.delenv(f"WIX_{name}", raising=False)
     monkeypatch.setenv("WIX_DEMO_STATE", str(tmp_path / "demo-state" / "demo.json"))
+    # Commands the command line suggests start as a person with it on PATH runs it, however
+    # the suite itself was started (`uv run pytest` would make them 'uv run ...').
+    monkeypatch.delenv("UV_RUN_RECURSION_DEPTH", raising=False)
+    scripts = sysconfig.get_path("scripts")
+    monkeypatch.setenv("PATH", os.pathsep.join([scripts, os.environ.get("PATH", "")]))
+    program.cache_clear()
 
 
 def texts(result: CallToolResult) -> list[str]:

@@ -18,7 +18,9 @@ from wix_data_mover_mcp.cli import commands
 from wix_data_mover_mcp.cli.commands import usage_problem
 from wix_data_mover_mcp.cli.main import main
 from wix_data_mover_mcp.cli.parser import build_parser
+from wix_data_mover_mcp.cli.setup import Installation
 from wix_data_mover_mcp.cli.watch import Pace, live_line
+from wix_data_mover_mcp.cli.wording import program, runs_as
 from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.wix.cursors import encode_cursor
 from wix_data_mover_mcp.wix.models import Progress, parse_job
@@ -356,3 +358,44 @@ def test_the_live_time_left_of_watch_is_the_one_its_summary_gives():
     assert (line, rate) == ("in progress, 51% done (204 of 400 items)", "10 items/s")
     [estimate] = re.findall(r"about ([\w ]+) is left", summarize_job(job, now=now))
     assert left == f"about {estimate} left" != "about 20 s left", "not the watched rate's"
+
+
+def installation(tmp_path: Path, *, uv_cache: Path | None = None, source: str | None = None):
+    scripts = tmp_path / "env" / "bin"
+    scripts.mkdir(parents=True)
+    (scripts / "wix-data-mover-mcp").write_text("#!/bin/sh\n")
+    return Installation(
+        executable=scripts / "python",
+        scripts=scripts,
+        windows=False,
+        uv=tmp_path / "uv" if uv_cache else None,
+        uv_cache=uv_cache,
+        source=source,
+    )
+
+
+def test_a_suggested_command_starts_the_way_this_run_was_started(tmp_path):
+    where = installation(tmp_path)
+    script = str(where.scripts / "wix-data-mover-mcp")
+    uv_run = {"UV_RUN_RECURSION_DEPTH": "1"}
+    assert runs_as(uv_run, where, lambda name: script) == "uv run wix-data-mover-mcp"
+    assert runs_as({}, where, lambda name: script) == "wix-data-mover-mcp"
+    # Not on PATH (a wheel's venv, run by its path), or another program by that name is.
+    assert runs_as({}, where, lambda name: None) == script
+    assert runs_as({}, where, lambda name: "/usr/local/bin/wix-data-mover-mcp") == script
+
+
+def test_a_run_through_uvx_suggests_uvx_with_where_it_came_from(tmp_path):
+    cache = tmp_path / "cache"
+    where = installation(cache, uv_cache=cache, source="/home/me/wix-data-mover-mcp")
+    uvx = runs_as({"UV_RUN_RECURSION_DEPTH": "1"}, where, lambda name: None)
+    assert uvx == "uvx --from /home/me/wix-data-mover-mcp wix-data-mover-mcp"
+
+
+def test_under_uv_run_the_next_page_command_starts_with_uv_run(capsys, monkeypatch):
+    monkeypatch.setenv("UV_RUN_RECURSION_DEPTH", "1")
+    program.cache_clear()
+    code, out, err = run(capsys, "--demo", "jobs", "--limit", "3")
+    program.cache_clear()
+    assert code == 0
+    assert "More: 'uv run wix-data-mover-mcp jobs --limit 3 --cursor " in out + err

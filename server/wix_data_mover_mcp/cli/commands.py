@@ -35,6 +35,7 @@ from .doctor import doctor, lenient_settings
 from .jobs import list_jobs, list_schedules, list_sites, retry, show_job
 from .logs import show_logs
 from .watch import watch
+from .wording import program
 
 Command = Callable[[Client, argparse.Namespace], Awaitable[int]]
 ACCOUNT_ONLY = "set WIX_ACCOUNT_ID (with an account-level API key), or add --demo to try it"
@@ -95,7 +96,8 @@ def usage_problem(name: str, args: argparse.Namespace) -> str | None:
             except WixApiError as exc:
                 return str(exc).replace("time span", "time span for --since")
     if cursor := getattr(args, "cursor", None):
-        kind, command = ("logs", f"{PROG} logs") if name == "logs" else ("jobs", f"{PROG} jobs")
+        kind = "logs" if name == "logs" else "jobs"
+        command = f"{program()} {kind}"
         try:
             decode_cursor(kind, cursor, hint="")
         except WixApiError:

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from .parser import Runner, build_parser
-from .wording import PROG
+from .wording import program
 
 if TYPE_CHECKING:
     from ..config import Settings, SettingsError
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "command", None) == "retry" and not getattr(args, "dry_run", False):
             sys.stderr.write(
                 "Stopped. The retry may already have been sent to Wix: look for it with "
-                f"'{PROG} jobs --name \"(retry)\"' before running the retry again.\n"
+                f"'{program()} jobs --name \"(retry)\"' before running the retry again.\n"
             )
         return INTERRUPTED
     except BrokenPipeError:

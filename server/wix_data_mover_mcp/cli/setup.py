@@ -78,7 +78,7 @@ def command(where: Installation | None = None) -> list[str]:
     own script, by absolute path; otherwise its python with -m. Never a path resolved through
     a venv's symlinks, which would name an interpreter without this package."""
     where = where or this_installation()
-    if where.uv is not None and where.uv_cache is not None and _inside(where, where.uv_cache):
+    if where.uv is not None and where.uv_cache is not None and inside(where, where.uv_cache):
         source = ["--from", where.source] if where.source else []
         uvx = where.uv.with_name("uvx.exe" if where.windows else "uvx")
         if uvx.exists():
@@ -90,7 +90,7 @@ def command(where: Installation | None = None) -> list[str]:
     return [str(where.executable), "-m", "wix_data_mover_mcp"]
 
 
-def _inside(where: Installation, folder: Path) -> bool:
+def inside(where: Installation, folder: Path) -> bool:
     return where.executable.is_relative_to(folder) or where.scripts.is_relative_to(folder)
 
 

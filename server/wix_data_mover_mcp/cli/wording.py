@@ -1,7 +1,8 @@
 """The tools speak to an assistant ("call wait_for_data_movement_job", "pass site", "call again
 with the next_cursor"); a person at the command line needs the command to run and the flag to
 give. This module turns one into the other at the boundary, so the tools keep their words and
-every command suggested here runs as printed (with --site and --demo when this run had them).
+every command suggested here runs as printed (with --site and --demo when this run had them,
+and through `uv run` or `uvx` when that is how this run was started).
 
 A command inside a sentence is always in single quotes, 'wix-data-mover-mcp logs ID --demo', so
 what is between them pastes into a shell as it is: no colon or full stop glued to it. An
@@ -10,12 +11,40 @@ argument that needs quoting inside it gets double quotes (--site "Riverside Bake
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .setup import Installation, inside, this_installation
 
 PROG = "wix-data-mover-mcp"
+
+
+def runs_as(env: Mapping[str, str], where: Installation, which: Callable[[str], str | None]) -> str:
+    """How the person at the shell runs this program: through uv when uv started it (`uv run`
+    in a project, `uvx` from uv's cache; its folder is on no PATH of theirs then), by name when
+    the name finds this program on their PATH, else by its path."""
+    script = where.scripts / (PROG + ".exe" if where.windows else PROG)
+    if env.get("UV_RUN_RECURSION_DEPTH"):
+        if where.uv_cache is not None and inside(where, where.uv_cache):
+            return shell_join(["uvx", *(["--from", where.source] if where.source else []), PROG])
+        return f"uv run {PROG}"
+    found = which(PROG)
+    if not script.exists() or (found is not None and Path(found).resolve() == script.resolve()):
+        return PROG
+    return shell_join([str(script)])
+
+
+@cache
+def program() -> str:
+    """This run's `runs_as`, the start of every command it suggests."""
+    return runs_as(os.environ, this_installation(), shutil.which)
+
 
 # Each tool, as the command that does its job; the fallback for a sentence not rewritten below.
 TOOL_COMMANDS = {
@@ -42,12 +71,12 @@ class Say:
 
     def command(self, *words: str, site: bool = True) -> str:
         """The command, quoted for a sentence: 'wix-data-mover-mcp jobs --demo'."""
-        parts = [PROG, *words]
+        parts = list(words)
         if site and self.site:
             parts += ["--site", self.site]
         if self.demo:
             parts.append("--demo")
-        return f"'{shell_join(parts)}'"
+        return f"'{program()} {shell_join(parts)}'"
 
 
 SAFE_WORD = re.compile(r"[\w@%+=:,./-]+")
@@ -113,7 +142,7 @@ RULES = [
         r"That cursor was not given out by list_data_movement_jobs\. Call it without a cursor "
         r"to start from the newest jobs\.",
         lambda m, say: (
-            f"That --cursor was not printed by '{PROG} jobs': leave it out to start "
+            f"That --cursor was not printed by '{program()} jobs': leave it out to start "
             "from the newest jobs."
         ),
         usage=True,
@@ -122,7 +151,7 @@ RULES = [
         r"That cursor was not given out by list_data_movement_job_logs for this job\. Call it "
         r"without a cursor for the first page\.",
         lambda m, say: (
-            f"That --cursor was not printed by '{PROG} logs' for this job: leave it "
+            f"That --cursor was not printed by '{program()} logs' for this job: leave it "
             "out for the first page."
         ),
         usage=True,
