@@ -14,7 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from wix_data_mover_mcp.cli.main import main
-from wix_data_mover_mcp.cli.setup import Installation, command
+from wix_data_mover_mcp.cli.setup import Installation, clients, command
 
 SCRIPT = Path(sys.executable).with_name("wix-data-mover-mcp")
 
@@ -132,9 +132,12 @@ def test_setup_demo_configures_the_emulator_with_no_key(capsys, monkeypatch):
     assert code == 0
     server = json.loads(out)["mcpServers"]["wix-data-mover"]
     assert server["args"][-1] == "--demo" and "env" not in server
-    assert (
-        err == "This runs the demo: the built-in emulator, no key needed. Restart Claude Desktop.\n"
-    )
+    desktop = clients(Path.home(), Path.cwd())["claude-desktop"].path
+    assert err.splitlines() == [
+        f'It goes under "mcpServers" in {desktop}; or run \'wix-data-mover-mcp setup '
+        "claude-desktop --demo --write' to add it there, keeping what the file already has.",
+        "This runs the demo: the built-in emulator, no key needed. Restart Claude Desktop.",
+    ]
     code, out, err = setup_output(capsys, "claude-code", "--demo")
     assert out.startswith("claude mcp add wix-data-mover -- ") and out.endswith(" --demo\n")
     assert err == (

@@ -278,7 +278,7 @@ def _setup(args: argparse.Namespace) -> int:
     if args.write and not args.client:
         sys.stderr.write(
             "wix-data-mover-mcp setup: Name the client to --write, e.g. "
-            "'wix-data-mover-mcp setup cursor --write'.\n"
+            f"'{program()} setup cursor --write'.\n"
         )
         return 2
     if not args.write:
@@ -289,13 +289,21 @@ def _setup(args: argparse.Namespace) -> int:
                 print(f"\n{names[client].title}:")
             shown.append(setup.snippet(client, demo=demo))
             print(shown[-1])
+        where = names[args.client] if args.client else None
+        if where is not None and where.path is not None:
+            again = f"{program()} setup {args.client}{' --demo' if demo else ''} --write"
+            print(
+                f"It goes under \"{where.section}\" in {where.path}; or run '{again}' to add "
+                "it there, keeping what the file already has.",
+                file=sys.stderr,
+            )
         for line in setup.hints(args.client, demo=demo, text="\n".join(shown)):
             print(line, file=sys.stderr)
         return 0
     if setup.clients(Path.home(), Path.cwd())[args.client].path is None:
         sys.stderr.write(
             "wix-data-mover-mcp setup: Claude Code is configured with a command: run "
-            "'wix-data-mover-mcp setup claude-code' and then the command it prints.\n"
+            f"'{program()} setup claude-code' and then the command it prints.\n"
         )
         return 2
     try:
