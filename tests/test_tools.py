@@ -226,9 +226,10 @@ async def test_a_demo_download_link_says_it_lasts_only_while_its_emulator_runs(s
     export = payloads.export_completed()
     async with connected(settings, FakeWix(export), demo=True) as client:
         result = await client.call_tool("get_data_movement_job", {"job_id": export["id"]})
-    assert (
-        "The built-in emulator serves this link only while the program that gave it runs."
-        in texts(result)[0]
+    link = (result.structured_content or {})["download_url"]
+    assert texts(result)[0].endswith(
+        f"Download the file: {link} (the built-in emulator serves this link only while the "
+        "program that gave it runs)."
     )
 
 

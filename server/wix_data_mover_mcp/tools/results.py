@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MAX_RAW_TEXT_CHARS = 50_000
 DEMO_LABEL = "[Demo data from the built-in emulator, not a real Wix site.]"
 # The demo is kept between commands, but each runs an emulator of its own on a port of its own.
-DEMO_LINK_NOTE = "The built-in emulator serves this link only while the program that gave it runs."
+DEMO_LINK_NOTE = "the built-in emulator serves this link only while the program that gave it runs"
 
 
 class JobResult(OutputModel):
@@ -68,7 +68,9 @@ def job_result(
     )
     link = download_url(job)
     if demo and link:
-        summary += f" {DEMO_LINK_NOTE}"
+        # After the link (no full stop touches it, so it stays whole), or as a sentence.
+        note = DEMO_LINK_NOTE
+        summary += f" ({note})." if summary.endswith(link) else f" {note[0].upper()}{note[1:]}."
     if site is not None:
         summary = f"On site {site.label()}: {summary}"
     return JobResult(
