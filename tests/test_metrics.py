@@ -223,3 +223,14 @@ def test_a_metrics_port_equal_to_the_main_port_on_another_address_is_refused_at_
     )
     with socket.create_server(("127.0.0.2", port)), socket.create_server(("127.0.0.1", port)):
         pass  # neither address was left bound
+
+
+def test_the_same_port_is_refused_as_such_even_while_another_program_holds_it(emulator):
+    metrics = Metrics()
+    server = build_server(settings_for(emulator), metrics=metrics)
+    app = http_app(server, host="127.0.0.2", token="test-token-0123456789abcdef-never-real")
+    port = free_port()
+    side = ("127.0.0.1", port, metrics_app(server, metrics))
+    with socket.create_server(("127.0.0.1", port)), pytest.raises(PortUnavailable) as refused:
+        BackgroundServer(app, host="127.0.0.2", port=port, side=side).stop()
+    assert str(refused.value).startswith("The metrics port must differ from the main port")

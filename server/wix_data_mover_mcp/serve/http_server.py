@@ -176,21 +176,26 @@ class BackgroundServer:
         self.side_url: str | None = None
         if side is not None:
             side_host, side_port, side_app = side
+            same_port = PortUnavailable(
+                f"The metrics port must differ from the main port ({self.port}), even on "
+                "another address; choose another with --metrics-port."
+            )
+            # Requests are told apart by the port they came in on: one port for both would
+            # serve the metrics, without a token, in place of everything else. Refused before
+            # binding, whatever else holds that port on the other address.
+            if side_port == self.port:
+                self._socket.close()
+                raise same_port
             try:
                 self._side = _bound(side_host, side_port, "--metrics-port")
             except PortUnavailable:
                 self._socket.close()
                 raise
             bound_port = self._side.getsockname()[1]
-            if bound_port == self.port:
-                # Requests are told apart by the port they came in on: one port for both
-                # would serve the metrics, without a token, in place of everything else.
+            if bound_port == self.port:  # an ephemeral port (0) that came out the same
                 self._side.close()
                 self._socket.close()
-                raise PortUnavailable(
-                    f"The metrics port must differ from the main port ({self.port}), even on "
-                    "another address; choose another with --metrics-port."
-                )
+                raise same_port
             self.side_url = _url(side_host, bound_port)
             app = _ByPort(app, side_app, bound_port)
         protocol = bounded(max_connections, max_per_peer, request_timeout)
