@@ -318,3 +318,15 @@ def test_a_retry_stopped_by_ctrl_c_says_it_may_have_been_sent(monkeypatch, capsy
     else:
         assert "The retry may already have been sent to Wix" in err
         assert "'wix-data-mover-mcp jobs --name \"(retry)\"'" in err
+
+
+def test_jobs_of_an_accounts_site_say_which_site_beside_the_rows(capsys):
+    # The demo is an account: a list is of its default site unless --site names another.
+    code, out, err = run(capsys, "jobs", "--demo", "--limit", "3")
+    assert code == 0 and len(listed_ids(out)) == 3
+    assert err.startswith(f'On site "Riverside Bakery" ({demo.DEMO_SITE_ID}):\n')
+    code, out, err = run(capsys, "jobs", "--demo", "--site", "Harbor Dental", "--limit", "3")
+    assert code == 0
+    assert err.startswith('On site "Harbor Dental" (')
+    _, answer, _ = run(capsys, "jobs", "--demo", "--limit", "3", "--json")
+    assert '"summary": "[Demo data' in answer and 'On site \\"Riverside Bakery\\"' in answer

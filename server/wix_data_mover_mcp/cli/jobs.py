@@ -4,6 +4,7 @@ across all of them), schedules, and retry (which asks first)."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -32,6 +33,9 @@ from .parser import JOBS_PER_PAGE
 from .wording import for_people
 
 RETRY_TOOL = "retry_data_movement_job"
+# How a list's summary names an account's site: 'On site "Riverside Bakery" (d3e0…): '.
+GUID = r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+ON_SITE = re.compile(rf'^On site ((?:".*?" \()?{GUID}\)?): ', re.M)
 
 
 async def list_sites(client: Client, args: argparse.Namespace) -> int:
@@ -93,6 +97,8 @@ async def list_jobs(client: Client, args: argparse.Namespace) -> int:
     else:
         jobs = [parse_job(raw)[0] for page in pages.read for raw in structured(page)["jobs"]]
         width = terminal_width()
+        if jobs and (on := ON_SITE.search(result_text(pages.read[0]))):
+            print(f"On site {on.group(1)}:", file=sys.stderr)  # the rows name no site
         if not jobs:
             print_result(pages.last, as_json=False, args=args)
         elif width:

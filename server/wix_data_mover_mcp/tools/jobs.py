@@ -109,6 +109,8 @@ async def list_data_movement_jobs(
         searched_name=name_contains,
         statuses=statuses,
     )
+    if where is not None:  # an account's site: the one named, or its default
+        summary = f"On site {where.label()}: {summary}"
     result = JobListResult(
         summary=demo_summary(summary, state.demo), jobs=page.jobs, next_cursor=page.next_cursor
     )
