@@ -19,12 +19,17 @@ import pytest
 from mcp import Client
 
 from wix_data_mover_mcp.emulator import DEMO_SITE_ID, Emulator, JobTimeline
-from wix_data_mover_mcp.errors import WixApiError
+from wix_data_mover_mcp.errors import BudgetExhausted, WixApiError
 from wix_data_mover_mcp.serve.app import build_server, connect_upstream
 from wix_data_mover_mcp.serve.connections import REQUEST_TIMEOUT_SECONDS
 from wix_data_mover_mcp.serve.http_app import http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
-from wix_data_mover_mcp.wix.budget import key_fingerprint
+from wix_data_mover_mcp.wix.budget import (
+    AnswerCache,
+    RateBudget,
+    SharedRedis,
+    key_fingerprint,
+)
 from wix_data_mover_mcp.wix.client import WixDataMoverClient, create_http_client
 from wix_data_mover_mcp.wix.upstream import Upstream
 
@@ -460,3 +465,27 @@ async def test_a_retry_remembered_in_redis_in_the_wrong_shape_is_not_taken_as_su
     assert first.is_error is False and again.is_error is False, texts(again)
     assert (again.structured_content or {})["repeated"] is False
     assert texts(again)[0].startswith(f"Submitted a retry of job {job_id(1)} as job ")
+
+
+@pytest.mark.anyio
+async def test_many_redis_reads_at_once_queue_for_a_connection_and_share_one_budget(
+    redis_url, caplog
+):
+    # A wait storm reads and counts on Redis for hundreds of callers at the same moment; more
+    # at once than the pool holds must wait their turn, not take Redis for gone and leave the
+    # shared budget for one of this instance's own.
+    redis = SharedRedis(redis_url)
+    cache = AnswerCache(5, "storm", redis=redis)
+    budget = RateBudget(60, f"storm-{random.random()}", redis=redis)
+    try:
+        async with anyio.create_task_group() as readers:
+            for n in range(300):
+                readers.start_soon(cache.get, f"job-{n}")
+        assert redis.available
+        for _ in range(60):
+            assert await budget.take(time.monotonic() + 10) is None
+        with pytest.raises(BudgetExhausted):
+            await budget.take(time.monotonic())  # the 61st of the minute, on the shared count
+    finally:
+        await redis.aclose()
+    assert "cannot be reached" not in caplog.text

@@ -30,12 +30,13 @@ from ..errors import BudgetExhausted
 from .models import MAX_DEPTH, nested_within
 
 if TYPE_CHECKING:
-    from redis.asyncio import ConnectionPool, Redis
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
 REDIS_RETRY_SECONDS = 30.0
 REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_CONNECTIONS = 50
 KEY_PREFIX = "wix-data-mover-mcp"
 
 
@@ -45,13 +46,20 @@ def key_fingerprint(api_key: str) -> str:
 
 
 class SharedRedis:
-    """One Redis connection pool, and whether it is usable right now."""
+    """One Redis connection pool, and whether it is usable right now.
+
+    The pool holds REDIS_CONNECTIONS; more operations at once (a wait storm's hundreds of
+    callers) wait their turn for one, for up to REDIS_TIMEOUT_SECONDS. A pool that refused
+    them instead would have Redis taken for gone, and the shared budget left for one of this
+    instance's own."""
 
     def __init__(self, url: str) -> None:
-        from redis.asyncio import ConnectionPool
+        from redis.asyncio import BlockingConnectionPool
 
-        self.pool: ConnectionPool = ConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
+        self.pool: BlockingConnectionPool = BlockingConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
             url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_TIMEOUT_SECONDS,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         )
