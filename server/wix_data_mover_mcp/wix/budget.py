@@ -16,10 +16,9 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-import anyio
 from limits import RateLimitItemPerMinute, WindowStats
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -96,8 +95,8 @@ class SharedRedis:
 class RateBudget:
     """At most `per_minute` requests to Wix in any 60 s, for one API key.
 
-    A caller over budget waits for room up to `max_wait` seconds, then gets a WixApiError
-    that says when to try again."""
+    A request takes its share with `take`; over budget, its sender waits for room (http.py)
+    up to `max_wait` seconds, then gets a WixApiError that says when to try again."""
 
     def __init__(
         self,
@@ -125,18 +124,6 @@ class RateBudget:
             if redis is not None
             else None
         )
-
-    async def acquire(
-        self,
-        *,
-        within: float | None = None,
-        pause: Callable[[float], Awaitable[None]] = anyio.sleep,
-    ) -> None:
-        """Take one request from the budget, waiting briefly for room if it is used up; `pause`
-        waits (and may raise, when the request is no longer wanted: nothing is taken then)."""
-        give_up = self.give_up_at(within)
-        while (retry_in := await self.take(give_up)) is not None:
-            await pause(retry_in)
 
     def give_up_at(self, within: float | None = None) -> float:
         """When a request waiting for room now stops waiting: after at most `max_wait`
