@@ -207,14 +207,19 @@ def test_metrics_settings_that_cannot_work_are_one_sentence(
     assert capsys.readouterr().err == expected
 
 
-def test_a_metrics_port_equal_to_the_main_port_on_another_address_is_refused_at_start(emulator):
-    # Both sockets can be bound (127.0.0.2 and 127.0.0.1 are different addresses), but requests
-    # are told apart by port: the metrics would answer on the main address, without a token.
+def main_and_metrics_on_one_port(emulator: Emulator) -> tuple[Any, int, tuple[str, int, Any]]:
+    """An app on 127.0.0.2 and its metrics on 127.0.0.1, both given the same free port."""
     metrics = Metrics()
     server = build_server(settings_for(emulator), metrics=metrics)
     app = http_app(server, host="127.0.0.2", token="test-token-0123456789abcdef-never-real")
     port = free_port()
-    side = ("127.0.0.1", port, metrics_app(server, metrics))
+    return app, port, ("127.0.0.1", port, metrics_app(server, metrics))
+
+
+def test_a_metrics_port_equal_to_the_main_port_on_another_address_is_refused_at_start(emulator):
+    # Both sockets can be bound (127.0.0.2 and 127.0.0.1 are different addresses), but requests
+    # are told apart by port: the metrics would answer on the main address, without a token.
+    app, port, side = main_and_metrics_on_one_port(emulator)
     with pytest.raises(PortUnavailable) as refused:
         BackgroundServer(app, host="127.0.0.2", port=port, side=side).stop()
     assert str(refused.value) == (
@@ -226,11 +231,7 @@ def test_a_metrics_port_equal_to_the_main_port_on_another_address_is_refused_at_
 
 
 def test_the_same_port_is_refused_as_such_even_while_another_program_holds_it(emulator):
-    metrics = Metrics()
-    server = build_server(settings_for(emulator), metrics=metrics)
-    app = http_app(server, host="127.0.0.2", token="test-token-0123456789abcdef-never-real")
-    port = free_port()
-    side = ("127.0.0.1", port, metrics_app(server, metrics))
+    app, port, side = main_and_metrics_on_one_port(emulator)
     with socket.create_server(("127.0.0.1", port)), pytest.raises(PortUnavailable) as refused:
         BackgroundServer(app, host="127.0.0.2", port=port, side=side).stop()
     assert str(refused.value).startswith("The metrics port must differ from the main port")
