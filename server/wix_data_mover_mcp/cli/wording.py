@@ -19,8 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .setup import Installation, inside, this_installation
+if TYPE_CHECKING:  # setup loads the settings (pydantic): only a suggestion needs it
+    from .setup import Installation
 
 PROG = "wix-data-mover-mcp"
 
@@ -29,6 +31,8 @@ def runs_as(env: Mapping[str, str], where: Installation, which: Callable[[str], 
     """How the person at the shell runs this program: through uv when uv started it (`uv run`
     in a project, `uvx` from uv's cache; its folder is on no PATH of theirs then), by name when
     the name finds this program on their PATH, else by its path."""
+    from .setup import inside
+
     script = where.scripts / (PROG + ".exe" if where.windows else PROG)
     if env.get("UV_RUN_RECURSION_DEPTH"):
         if where.uv_cache is not None and inside(where, where.uv_cache):
@@ -43,6 +47,8 @@ def runs_as(env: Mapping[str, str], where: Installation, which: Callable[[str], 
 @cache
 def program() -> str:
     """This run's `runs_as`, the start of every command it suggests."""
+    from .setup import this_installation
+
     return runs_as(os.environ, this_installation(), shutil.which)
 
 
