@@ -17,6 +17,7 @@ import pytest
 from wix_data_mover_mcp.cli import commands
 from wix_data_mover_mcp.cli.commands import usage_problem
 from wix_data_mover_mcp.cli.main import main
+from wix_data_mover_mcp.cli.output import NBSP, print_text
 from wix_data_mover_mcp.cli.parser import build_parser
 from wix_data_mover_mcp.cli.setup import Installation
 from wix_data_mover_mcp.cli.watch import Pace, live_line
@@ -399,3 +400,23 @@ def test_under_uv_run_the_next_page_command_starts_with_uv_run(capsys, monkeypat
     program.cache_clear()
     assert code == 0
     assert "More: 'uv run wix-data-mover-mcp jobs --limit 3 --cursor " in out + err
+
+
+def test_under_uv_run_a_mistyped_flag_points_to_commands_that_run(capsys, monkeypatch):
+    monkeypatch.setenv("UV_RUN_RECURSION_DEPTH", "1")
+    program.cache_clear()
+    code, _, err = run(capsys, "--jsno", "jobs")
+    program.cache_clear()
+    assert code == 2
+    assert err == (
+        "wix-data-mover-mcp: --jsno is not an option of wix-data-mover-mcp itself. Did you mean "
+        "'uv run wix-data-mover-mcp jobs --json', after the command? See 'uv run "
+        "wix-data-mover-mcp --help'.\n"
+    )
+
+
+def test_a_command_under_uv_run_stays_on_one_line_when_wrapped(capsys, monkeypatch):
+    monkeypatch.setattr("wix_data_mover_mcp.cli.output.terminal_width", lambda: 60)
+    command = "'uv run wix-data-mover-mcp logs 1111 --site \"Riverside Bakery\" --demo'"
+    print_text(f"Some items were rejected: to see why, run {command}.")
+    assert command in capsys.readouterr().out.replace(NBSP, " ")

@@ -32,7 +32,8 @@ NBSP = "\u00a0"
 # Durations and counts keep their words together when text is wrapped.
 UNBREAKABLE = re.compile(r"\d[\d,.]* (?:h|min|s|days|KB|MB|GB|TB)\b(?: \d+ (?:min|s)\b)?")
 # A command to paste stays on one line, however long.
-QUOTED_COMMAND = re.compile(r"'wix-data-mover-mcp [^'\n]*'")
+# (It may begin 'uv run ', 'uvx ' or a path before the name: wording.program.)
+QUOTED_COMMAND = re.compile(r"'[^'\n]*wix-data-mover-mcp [^'\n]*'")
 
 
 def print_result(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, cast
 
 from .. import __version__
+from .wording import PROG, program
 
 Runner = Callable[[argparse.Namespace], int]
 WATCH_TIMED_OUT = 3
@@ -33,7 +34,8 @@ class _Parser(argparse.ArgumentParser):
         self.commands: dict[str, _Parser] = {}
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: {_sentence(message)} See '{self.prog} --help'.\n")
+        helps = self.prog.replace(PROG, program(), 1)  # as this run was started
+        sys.stderr.write(f"{self.prog}: {_sentence(message)} See '{helps} --help'.\n")
         raise SystemExit(2)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
@@ -65,7 +67,7 @@ class _Parser(argparse.ArgumentParser):
         if command is not self and first in (word.partition("=")[0] for word in words[:at]):
             theirs = [flag for action in command._actions for flag in action.option_strings]
             if close := _closest(first, theirs):
-                hint = f" Did you mean '{self.prog} {name} {close}', after the command?"
+                hint = f" Did you mean '{program()} {name} {close}', after the command?"
             else:
                 hint = _did_you_mean(first, (f for a in self._actions for f in a.option_strings))
             self.error(f"{first} is not an option of {self.prog} itself.{hint}")
