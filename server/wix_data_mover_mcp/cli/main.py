@@ -150,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
         if interactive:
             log.warning(
                 "Serving MCP over stdio: an assistant starts this command and talks to it. "
-                "To look around yourself, try 'wix-data-mover-mcp demo'. Ctrl-C stops."
+                f"To look around yourself, try '{program()} demo'. Ctrl-C stops."
             )
         try:
             server.run()
