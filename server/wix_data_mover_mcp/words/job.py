@@ -16,7 +16,7 @@ from ..text import clean, plain_url, quote
 from ..wix.models import FINISHED_STATUSES, DataMovementJob, Progress
 from .counts import capital, exports, item_counts, mismatch
 from .errors import error_sentences, said
-from .route import route, setup_sentences
+from .route import job_label, route, setup_sentences
 from .units import ago, count, duration, plural, size
 
 # Wix gives no status or code for a job stopped on request; its error may still say so: a code
@@ -74,18 +74,13 @@ def summarize_job(
     sentence about the sync schedule that started it, when it could be looked up."""
     stopped = was_stopped(job, stopped_here=stopped_here)
     status = _stopped_sentence(job, now) if stopped else _status_sentence(job, now)
-    sentences = [f"{_label(job)} {status}: {route(job, site_names or {})}."]
+    sentences = [f"{capital(job_label(job))} {status}: {route(job, site_names or {})}."]
     sentences += _stopped_details(job) if stopped else _status_details(job, now)
     sentences += setup_sentences(job, schedule)
     if ignored_fields:
         shown = ", ".join(ignored_fields[:5]) + (" and more" if len(ignored_fields) > 5 else "")
         sentences.append(f"Some fields were malformed and left out of this summary: {shown}.")
     return " ".join(sentences)
-
-
-def _label(job: DataMovementJob) -> str:
-    ident = clean(job.id, 60) if job.id else "(no id)"
-    return f"Job {quote(job.name, 80)} ({ident})" if job.name else f"Job {ident}"
 
 
 def _status_sentence(job: DataMovementJob, now: datetime) -> str:

@@ -47,7 +47,7 @@ def site_label(site_id: str, names: Mapping[str, str]) -> str:
 
 def describe_source(source: Source) -> str:
     if (collection := source.wix_data_collection) is not None:
-        words = _collection(collection.collection_id)
+        words = collection_words(collection.collection_id)
         if collection.environment == "SANDBOX":
             words += " (sandbox)"
         query = collection.filter_query or {}
@@ -78,7 +78,7 @@ def describe_source(source: Source) -> str:
 
 def describe_destination(destination: Destination) -> str:
     if (collection := destination.wix_data_collection) is not None:
-        words = _collection(collection.collection_id)
+        words = collection_words(collection.collection_id)
         policy = collection.write_policy or "OVERWRITE"  # Wix's default
         return f"{words} (write policy: {WRITE_POLICIES.get(policy) or quote(policy, 40)})"
     if (file := destination.file) is not None:
@@ -108,8 +108,14 @@ def _unknown_kind(part: Source | Destination) -> str:
     return quote(kinds[0], 40) if kinds else "an unspecified place"
 
 
-def _collection(collection_id: str | None) -> str:
+def collection_words(collection_id: str | None) -> str:
     return f"collection {quote(collection_id, 80)}" if collection_id else "a collection"
+
+
+def job_label(job: DataMovementJob) -> str:
+    """'job "Members import" (1111…)', or the id alone when it has no name."""
+    ident = clean(job.id, 60) if job.id else "(no id)"
+    return f"job {quote(job.name, 80)} ({ident})" if job.name else f"job {ident}"
 
 
 def _file(file_format: str | None) -> str:

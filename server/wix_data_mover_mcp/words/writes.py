@@ -8,7 +8,14 @@ from collections.abc import Mapping
 
 from ..text import clean, quote
 from ..wix.models import DataMovementJob, Destination
-from .route import describe_destination, describe_source, route, site_label
+from .route import (
+    collection_words,
+    describe_destination,
+    describe_source,
+    job_label,
+    route,
+    site_label,
+)
 from .units import plural
 
 
@@ -34,7 +41,7 @@ def retry_consequence(
     total = progress.total if progress is not None and progress.units != "BYTES" else None
     counted = f", {plural(total, 'item')} in the last run" if total is not None else ""
     name = f" {quote(new.name, 80)}" if new.name else ""
-    sentences = [f"Retrying {_job(old)} submits a new job{name}{where}: {moves}{counted}."]
+    sentences = [f"Retrying {job_label(old)} submits a new job{name}{where}: {moves}{counted}."]
     if policy := _policy(new.destination):
         sentences.append(policy)
     return " ".join(sentences)
@@ -47,7 +54,7 @@ def terminate_consequence(
     items moved so far stay where they are; the rest are not moved. It cannot be undone.'"""
     where = f" on site {site}" if site else ""
     return (
-        f"Stopping {_job(job)}{where} ({route(job, names)}) ends it now: items moved so far "
+        f"Stopping {job_label(job)}{where} ({route(job, names)}) ends it now: items moved so far "
         "stay where they are; the rest are not moved. It cannot be undone."
     )
 
@@ -61,16 +68,11 @@ def unreadable_answer(tool: str) -> str:
     )
 
 
-def _job(job: DataMovementJob) -> str:
-    ident = clean(job.id, 60) if job.id else "(no id)"
-    return f"job {quote(job.name, 80)} ({ident})" if job.name else f"job {ident}"
-
-
 def _place(destination: Destination | None) -> str:
     if destination is None:
         return "an unknown place"
     if (collection := destination.wix_data_collection) is not None:
-        return _collection(collection.collection_id)
+        return collection_words(collection.collection_id)
     return describe_destination(destination)
 
 
@@ -79,7 +81,7 @@ def _policy(destination: Destination | None) -> str | None:
     collection = destination.wix_data_collection if destination is not None else None
     if collection is None:
         return None
-    where = _collection(collection.collection_id)
+    where = collection_words(collection.collection_id)
     match collection.write_policy or "OVERWRITE":
         case "TRUNCATE_BEFORE":
             return f"TRUNCATE_BEFORE: {where} is emptied before the items are moved."
@@ -89,10 +91,6 @@ def _policy(destination: Destination | None) -> str | None:
             return f"OVERWRITE: items that already exist in {where} are overwritten."
         case other:
             return f"It writes with the policy {quote(other, 40)}."
-
-
-def _collection(collection_id: str | None) -> str:
-    return f"collection {quote(collection_id, 80)}" if collection_id else "a collection"
 
 
 def retry_may_be_submitted(job_id: str, name: str | None, *, minutes: float) -> str:
