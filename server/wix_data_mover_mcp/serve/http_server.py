@@ -120,6 +120,8 @@ def _bound(host: str, port: int, flag: str) -> socket.socket:
             f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
             f"with {flag}."
         ) from None
+    # Accepted connections inherit this: without it, a response written in two parts waits
+    # for the client's delayed ACK (about 40 ms on Linux).
     bound.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return bound
 
@@ -157,18 +159,7 @@ class BackgroundServer:
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         side: tuple[str, int, ASGIApp] | None = None,
     ) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            self._socket = socket.create_server((host, port), family=family, backlog=1024)
-        except OSError as exc:
-            reason = "is already in use" if exc.errno == errno.EADDRINUSE else "cannot be used"
-            raise PortUnavailable(
-                f"Port {port} on {host} {reason} ({os.strerror(exc.errno or 0)}); choose another "
-                "with --port."
-            ) from None
-        # Accepted connections inherit this: without it, a response written in two parts
-        # waits for the client's delayed ACK (about 40 ms on Linux).
-        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._socket = _bound(host, port, "--port")
         self.host: str = host
         self.port: int = self._socket.getsockname()[1]
         # A second address served by the same loop, with an app of its own (the metrics).

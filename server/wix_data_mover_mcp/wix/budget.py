@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from limits import RateLimitItemPerMinute, WindowStats
@@ -200,12 +199,10 @@ class AnswerCache:
         scope: str,
         *,
         redis: SharedRedis | None = None,
-        accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
     ) -> None:
         self.seconds = seconds
         self._scope = scope
         self._redis = redis
-        self._accepts = accepts
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -226,7 +223,7 @@ class AnswerCache:
         if stored is None:
             return None
         value = _readable(stored)
-        if value is None or not self._accepts(value):
+        if value is None:
             await self._discard(key)
             return None
         return value

@@ -159,8 +159,15 @@ class SiteJobs:
     site: Site
     jobs: list[dict[str, Any]]
     error: WixApiError | None = None
-    asked: bool = True
-    retry_in: float | None = None
+
+    @property
+    def asked(self) -> bool:
+        return not isinstance(self.error, BudgetExhausted)
+
+    @property
+    def retry_in(self) -> float | None:
+        """When to ask a site not asked."""
+        return self.error.retry_in if isinstance(self.error, BudgetExhausted) else None
 
     def as_dict(self) -> dict[str, Any]:
         error = str(self.error) if self.error else None
@@ -189,8 +196,7 @@ async def find_across_sites(
     async def read(site: Site) -> None:
         async with limiter:
             if out_of_budget:
-                error = out_of_budget[0]
-                found[site.id] = SiteJobs(site, [], error, asked=False, retry_in=error.retry_in)
+                found[site.id] = SiteJobs(site, [], out_of_budget[0])
                 return
             try:
                 body = await upstream.call(
@@ -199,10 +205,9 @@ async def find_across_sites(
                     )
                 )
                 found[site.id] = SiteJobs(site, cast(list[dict[str, Any]], body["jobs"]))
-            except BudgetExhausted as exc:
-                out_of_budget.append(exc)
-                found[site.id] = SiteJobs(site, [], exc, asked=False, retry_in=exc.retry_in)
             except WixApiError as exc:
+                if isinstance(exc, BudgetExhausted):
+                    out_of_budget.append(exc)
                 found[site.id] = SiteJobs(site, [], exc)
 
     async with anyio.create_task_group() as group:
