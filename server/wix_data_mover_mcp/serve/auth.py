@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -281,10 +281,14 @@ class RefusedRequests:
     Anyone who can reach the port can be refused, as fast as they can send: refusals of a caller
     not known by a valid token leave one line per reason a second (the process has one trail),
     and the others of that second one line with their count, so they cannot fill the disk. A
-    known caller's refusal (a valid token without a scope) always has its own line."""
+    known caller's refusal (a valid token without a scope) always has its own line.
 
-    def __init__(self, app: ASGIApp) -> None:
+    `count`, when metrics are on, is told each refusal of /mcp: "token" (401) or "scope" (403).
+    """
+
+    def __init__(self, app: ASGIApp, count: Callable[[str], None] | None = None) -> None:
         self._app = app
+        self._count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -294,6 +298,8 @@ class RefusedRequests:
 
         async def refusing(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in (401, 403):
+                if self._count is not None and scope["path"] == "/mcp":
+                    self._count("token" if message["status"] == 401 else "scope")
                 message = dict(message, headers=[*message.get("headers", []), CLOSE])
                 if audit_on():
                     self._audit(_refusal(scope, message, time.monotonic() - started))

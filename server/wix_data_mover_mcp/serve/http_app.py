@@ -95,13 +95,11 @@ def http_app(
         assert isinstance(server, WixDataMoverServer)
         app = with_scopes(app, server, oauth)
     guarded = NoEventStream(app)
-    guarded = RefusedRequests(BearerTokenGuard(guarded, token) if token else guarded)
-    if isinstance(server, WixDataMoverServer) and server.metrics is not None:
-        from .metrics import CountRefusals, Metrics
-
-        assert isinstance(server.metrics, Metrics)
-        return CountRefusals(guarded, server.metrics)
-    return guarded
+    metrics = server.metrics if isinstance(server, WixDataMoverServer) else None
+    return RefusedRequests(
+        BearerTokenGuard(guarded, token) if token else guarded,
+        count=metrics.refused if metrics is not None else None,
+    )
 
 
 def oauth_host(oauth: OAuthSettings) -> str:

@@ -25,7 +25,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .server import WixDataMoverServer
@@ -156,26 +155,3 @@ def metrics_app(server: WixDataMoverServer, metrics: Metrics) -> Starlette:
         return Response(await metrics.exposition(server), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[Route("/metrics", scrape, methods=["GET"])])
-
-
-class CountRefusals:
-    """Counts the requests to /mcp refused before any tool runs: 401 (no valid token) and 403
-    (a scope missing), whichever guard answered them."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self._app = app
-        self._metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/mcp":
-            await self._app(scope, receive, send)
-            return
-
-        async def observed(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status = message.get("status")
-                if status in (401, 403):
-                    self._metrics.refused("token" if status == 401 else "scope")
-            await send(message)
-
-        await self._app(scope, receive, observed)
