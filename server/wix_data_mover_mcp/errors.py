@@ -14,7 +14,8 @@ class WixApiError(Exception):
     """A call to Wix failed. The text is a sentence for the model and the person behind it.
 
     `unsent` is True when the request surely changed nothing at Wix: it never reached Wix (no
-    connection, no room in the budget) or Wix refused it (a 4xx answer). Otherwise a request
+    connection, no room in the budget) or Wix refused it (a 4xx answer other than a proxy's
+    408). Otherwise a request
     that changes something may have been carried out though its answer was lost."""
 
     def __init__(

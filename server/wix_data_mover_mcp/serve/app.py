@@ -24,6 +24,7 @@ from ..tools.jobs import POLL_DELAYS, job_resource, site_job_resource
 from ..tools.prompts import load_prompts
 from ..tools.registry import READ_TOOLS, RETRY, SCHEDULES, SITE_TOOLS, TERMINATE, without_site
 from ..tools.state import AppState
+from ..wix.claims import RETRY_MEMORY_SECONDS
 from .auth import READ_SCOPE, OAuthSettings
 from .instructions import (
     INSTRUCTIONS,
@@ -57,7 +58,6 @@ def server_icon() -> Icon:
 
 
 HEALTH_PATH = "/healthz"
-RETRY_MEMORY_SECONDS = 300.0  # a repeated retry call within this returns the first retry
 # How long a question's sealed state takes an answer: shorter than the retry memory (with room
 # for instances' clocks to differ), so an answer sent again finds the retry it made.
 REQUEST_STATE_SECONDS = RETRY_MEMORY_SECONDS - 60.0

@@ -160,16 +160,16 @@ class RateBudget:
             if self._local.hit(self._item, self._key_id):
                 return True, 0.0
             stats = self._local.get_window_stats(self._item, self._key_id)
-            return False, max(0.05, stats.reset_time - time.time())
-        try:
-            if await shared.hit(self._item, self._key_id):
-                if self._redis is not None:
-                    self._redis.recovered()
-                return True, 0.0
-            stats = await shared.get_window_stats(self._item, self._key_id)
-        except Exception as exc:  # noqa: BLE001 - any storage failure means: fall back
-            self._storage_failed(exc)
-            return await self._try()
+        else:
+            try:
+                if await shared.hit(self._item, self._key_id):
+                    if self._redis is not None:  # always, with a shared limiter
+                        self._redis.recovered()
+                    return True, 0.0
+                stats = await shared.get_window_stats(self._item, self._key_id)
+            except Exception as exc:  # noqa: BLE001 - any storage failure means: fall back
+                self._storage_failed(exc)
+                return await self._try()
         return False, max(0.05, stats.reset_time - time.time())
 
     async def _stats(self) -> WindowStats:

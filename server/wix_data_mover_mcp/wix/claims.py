@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RETRY_MEMORY_SECONDS = 300.0  # a repeated retry call within this returns the first retry
 PENDING = "pending:"
 PENDING_SECONDS = 90.0  # longer than a submit can take (two requests of at most 30 s each)
 POLL_SECONDS = 0.05

@@ -31,7 +31,14 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..errors import BudgetExhausted, WixApiError, incident
-from .claims import CLEANUP_SECONDS, OutcomeUnknown, WriteClaims, WriteOnce, Written
+from .claims import (
+    CLEANUP_SECONDS,
+    RETRY_MEMORY_SECONDS,
+    OutcomeUnknown,
+    WriteClaims,
+    WriteOnce,
+    Written,
+)
 from .models import FINISHED_STATUSES
 from .waiting import ALWAYS, Abandoned, Waiters, waiting_for
 
@@ -212,7 +219,7 @@ class Upstream:
         self._observer = observer or _Unobserved()
         # Writes made in the last few minutes (retries submitted, jobs terminated), so a
         # repeated call does not make them again and a summary can say who stopped a job.
-        self.claims = claims or WriteClaims(300.0, "local")
+        self.claims = claims or WriteClaims(RETRY_MEMORY_SECONDS, "local")
         self._writes: dict[str, _Outcome[Written]] = {}
         self._resources = resources
         self._tasks = tasks
