@@ -28,7 +28,6 @@ from wix_data_mover_mcp.emulator import seed as demo
 from wix_data_mover_mcp.emulator.seed import DEMO_ACCOUNT_ID
 from wix_data_mover_mcp.errors import WixApiError
 from wix_data_mover_mcp.serve.app import (
-    RETRY_MEMORY_SECONDS,
     build_server,
     connect_upstream,
     request_state_security,
@@ -36,6 +35,7 @@ from wix_data_mover_mcp.serve.app import (
 from wix_data_mover_mcp.serve.auth import OAuthSettings, audit_log, configure_audit
 from wix_data_mover_mcp.serve.http_app import BindRefused, http_app
 from wix_data_mover_mcp.serve.http_server import BackgroundServer
+from wix_data_mover_mcp.wix.claims import RETRY_MEMORY_SECONDS
 from wix_data_mover_mcp.wix.models import parse_job
 from wix_data_mover_mcp.wix.retry import retry_request
 from wix_data_mover_mcp.words.writes import retry_consequence

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ..config import API_KEYS_URL, Settings, describe_validation_error
 from ..errors import WixApiError
 from ..wix.client import WixDataMoverClient, create_http_client
-from .output import colour, print_text
+from .output import print_text, styled
 from .wording import Say
 
 if TYPE_CHECKING:
@@ -91,8 +91,10 @@ async def site_names_problem(settings: Settings, policy: SitePolicy) -> str | No
     from ..tools.access import unknown_names
     from ..wix.sites import fetch_sites
 
-    if not policy.named_sites() or not settings.account_id:
-        return unknown_names(policy, None if not settings.account_id else [])
+    if not settings.account_id:
+        return unknown_names(policy, None)
+    if not policy.named_sites():
+        return None
     async with WixDataMoverClient(create_http_client(settings), settings) as client:
         return unknown_names(policy, await fetch_sites(client))
 
@@ -267,6 +269,6 @@ def _report_access(error: WixApiError) -> int:
 
 
 def _check(passed: bool, text: str, fix: str = "") -> None:
-    print(f"{colour('✓', 'green') if passed else colour('✗', 'red')} {text}")
+    print(f"{styled('✓', 'green') if passed else styled('✗', 'red')} {text}")
     if not passed and fix:
         print_text(fix, indent="    Fix: ", subsequent="    ")

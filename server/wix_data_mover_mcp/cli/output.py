@@ -261,10 +261,6 @@ def styled(text: str, style: str, *, stderr: bool = False) -> str:
     return f"\033[{ESCAPES[style]}m{text}\033[0m"
 
 
-def colour(text: str, colour: str) -> str:
-    return styled(text, colour)
-
-
 def next_page(
     pages: Pages,
     args: argparse.Namespace,

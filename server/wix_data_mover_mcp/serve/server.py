@@ -106,8 +106,9 @@ class WixDataMoverServer(MCPServer[AppState]):
             outcome = "refused" if refusal(noted) else outcome
             raise
         finally:
+            reason = refusal(noted)
             if self.metrics is not None:
-                self.metrics.tool_call(name, outcome, refusal(noted))
+                self.metrics.tool_call(name, outcome, reason)
             if audit_on():  # the record is built only when someone keeps it
                 seconds = time.monotonic() - started
                 write_audit(
@@ -117,7 +118,7 @@ class WixDataMoverServer(MCPServer[AppState]):
                         token=token,
                         outcome=outcome,
                         seconds=seconds,
-                        reason=refusal(noted),
+                        reason=reason,
                     )
                 )
 

@@ -26,17 +26,24 @@ def mismatch(progress: Progress) -> str:
         parts.append(f"{count(rejected)} rejected" if rejected is not None else "")
         said = " and ".join(part for part in parts if part)
         return f"Wix's counts do not add up: {said}, of {plural(total, 'item')} in all"
-    info = progress.items_successful_info
-    if info is not None and moved is not None:
-        kinds = [
-            (info.items_created, "created"),
-            (info.items_updated, "updated"),
-            (info.items_partially_successful, "partly moved"),
-        ]
-        if sum(value or 0 for value, _ in kinds) > moved:
-            detail = ", ".join(f"{count(value)} {label}" for value, label in kinds if value)
-            return f"Wix's counts do not add up: {plural(moved, 'item')} moved, but {detail}"
+    kinds = _kinds(progress)
+    if moved is not None and sum(value for value, _ in kinds) > moved:
+        detail = ", ".join(f"{count(value)} {label}" for value, label in kinds)
+        return f"Wix's counts do not add up: {plural(moved, 'item')} moved, but {detail}"
     return ""
+
+
+def _kinds(progress: Progress) -> list[tuple[int, str]]:
+    """The moved items Wix counts by kind (created, updated, partly moved), those it gives."""
+    info = progress.items_successful_info
+    if info is None:
+        return []
+    given = [
+        (info.items_created, "created"),
+        (info.items_updated, "updated"),
+        (info.items_partially_successful, "partly moved"),
+    ]
+    return [(value, label) for value, label in given if value]
 
 
 def item_counts(job: DataMovementJob) -> str:
@@ -74,18 +81,7 @@ def item_counts(job: DataMovementJob) -> str:
 
 
 def _success_breakdown(progress: Progress) -> str:
-    info = progress.items_successful_info
-    if info is None:
-        return ""
-    detail = [
-        f"{count(value)} {label}"
-        for value, label in (
-            (info.items_created, "created"),
-            (info.items_updated, "updated"),
-            (info.items_partially_successful, "partly moved"),
-        )
-        if value
-    ]
+    detail = [f"{count(value)} {label}" for value, label in _kinds(progress)]
     return f" ({', '.join(detail)})" if detail else ""
 
 
